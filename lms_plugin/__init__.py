@@ -1,0 +1,28 @@
+"""lms_plugin: an LTI 1.3 tool serving professional-development modules.
+
+``create_app`` only wires: each subsystem brings its own ``init_app``.
+"""
+
+import os
+
+from flask import Flask
+
+from lms_plugin import config
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Create and configure the Flask application."""
+    instance_path = (test_config or {}).get("INSTANCE_PATH") or os.environ.get(
+        "LMS_PLUGIN_INSTANCE_PATH"
+    )
+    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
+    config.init_app(app, test_config)
+
+    from lms_plugin import db
+    from lms_plugin import errors
+    from lms_plugin import health
+
+    db.init_app(app)
+    errors.init_app(app)
+    health.init_app(app)
+    return app

@@ -1,0 +1,65 @@
+"""Settings: defaults, then instance/config.py, then LMS_PLUGIN_* env, then tests.
+
+Every key lives in ``DEFAULTS`` with a comment; README's configuration reference
+documents each one (a test keeps the two in step).
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+#: The checkout the package runs from: migrations/ and courses/ live beside it.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+DEFAULTS = {
+    # Signs sessions and CSRF tokens. Unset: generated once into the instance folder.
+    # Several hosts must share one value (set LMS_PLUGIN_SECRET_KEY).
+    "SECRET_KEY": None,
+    # sqlite:///path or postgresql://user@host/db. Unset: SQLite in the instance folder.
+    # The plain DATABASE_URL environment variable is honoured too.
+    "DATABASE_URL": None,
+    # Apply pending migrations when the app starts (embedded default).
+    "AUTO_MIGRATE": True,
+    # Folder of numbered schema migrations.
+    "MIGRATIONS_DIR": str(PROJECT_ROOT / "migrations"),
+    # Folder of authored courses published by `lms-plugin content publish`.
+    "COURSES_DIR": str(PROJECT_ROOT / "courses"),
+    # Trusted proxy hops for Werkzeug's ProxyFix, e.g. {"x_for": 1, "x_proto": 1,
+    # "x_host": 1}; empty when the tool is not behind a proxy.
+    "PROXY_FIX": {},
+}
+
+
+def init_app(app: Flask, test_config: dict | None = None) -> None:
+    """Load the configuration layers into ``app.config``."""
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    if os.environ.get("DATABASE_URL"):
+        app.config["DATABASE_URL"] = os.environ["DATABASE_URL"]
+    app.config.from_prefixed_env("LMS_PLUGIN")
+    if test_config:
+        app.config.from_mapping(test_config)
+
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config["DATABASE_URL"]:
+        db_file = Path(app.instance_path) / "lms_plugin.sqlite3"
+        app.config["DATABASE_URL"] = f"sqlite:///{db_file}"
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
+    if app.config["PROXY_FIX"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, **app.config["PROXY_FIX"])
+
+
+def _instance_secret(instance: Path) -> str:
+    """Read the instance secret, creating it (mode 0600) on first use."""
+    path = instance / "secret_key"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()

@@ -1,0 +1,7 @@
+"""Every table of the tool, in dependency order.
+
+``MODELS`` is what ``create_tables`` and the migrations test use; each submodule
+holds one area (``lti``, ``content``, ``progress``, ``passback``).
+"""
+
+MODELS: list = []

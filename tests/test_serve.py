@@ -1,0 +1,50 @@
+"""`lms-plugin serve` runs the tool under waitress and answers /healthz."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_serve_answers_health(database_url, tmp_path):
+    port = _free_port()
+    env = dict(
+        os.environ,
+        DATABASE_URL=database_url,
+        LMS_PLUGIN_INSTANCE_PATH=str(tmp_path / "instance"),
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lms_plugin", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                response = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                break
+            except requests.ConnectionError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(proc.stdout.read()) from None
+                time.sleep(0.2)
+        assert response.status_code == 200
+        assert response.json()["database"] == "ok"
+        assert response.headers["Server"] == "lms_plugin"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        proc.stdout.close()
