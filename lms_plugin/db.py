@@ -151,3 +151,25 @@ def status_command() -> None:
         for migration in runner.status():
             mark = "applied" if migration.applied else "pending"
             click.echo(f"{mark:8} {migration.name}")
+
+
+@db_cli.command("generate")
+@click.argument("name")
+def generate_command(name: str) -> None:
+    """Write migrations/NNNN_NAME.py from the models' drift against this database.
+
+    For developers: migrate a scratch database first, then review the generated
+    file by hand (Python-side defaults are left out on purpose).
+    """
+    from playhouse.migrations import template
+    from playhouse.schema_diff import diff_models
+
+    from lms_plugin.models import MODELS
+
+    with database.connection_context():
+        diff = diff_models(database.obj, MODELS)
+        if not any(diff):
+            click.echo("schema matches the models; nothing to generate")
+            return
+        runner = Runner(database.obj, current_app.config["MIGRATIONS_DIR"])
+        click.echo(runner.create(name, body=template(diff)))

@@ -4,4 +4,6 @@
 holds one area (``lti``, ``content``, ``progress``, ``passback``).
 """
 
-MODELS: list = []
+from lms_plugin.models.lti import LTI_MODELS
+
+MODELS: list = [*LTI_MODELS]
