@@ -85,3 +85,30 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the session; cookies cleared per test."""
+    from tests.browser import make_browser
+
+    driver = make_browser()
+    driver.set_script_timeout(30)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture
+def live_server(app):
+    """The test app served by waitress on a loopback port."""
+    from tests.browser import LiveServer
+
+    with LiveServer(app) as server:
+        yield server
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A browser with no cookies, pointed at the live server."""
+    browser.delete_all_cookies()
+    return browser
