@@ -30,6 +30,9 @@ DEFAULTS = {
     # Trusted proxy hops for Werkzeug's ProxyFix, e.g. {"x_for": 1, "x_proto": 1,
     # "x_host": 1}; empty when the tool is not behind a proxy.
     "PROXY_FIX": {},
+    # Extra origins allowed to frame the tool (CSP frame-ancestors), beyond the
+    # registered platforms, e.g. ["https://lms.example.edu"].
+    "FRAME_ANCESTORS": [],
 }
 
 
