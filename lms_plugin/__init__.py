@@ -18,10 +18,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
     config.init_app(app, test_config)
 
+    from lms_plugin import auth
     from lms_plugin import csrf
     from lms_plugin import db
     from lms_plugin import errors
     from lms_plugin import health
+    from lms_plugin import lti
     from lms_plugin import security
 
     db.init_app(app)
@@ -29,4 +31,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     security.init_app(app)
     health.init_app(app)
+    auth.init_app(app)
+    lti.init_app(app)
     return app

@@ -33,6 +33,13 @@ DEFAULTS = {
     # Extra origins allowed to frame the tool (CSP frame-ancestors), beyond the
     # registered platforms, e.g. ["https://lms.example.edu"].
     "FRAME_ANCESTORS": [],
+    # Seconds of clock skew allowed on id_token iat/exp/nbf (Moodle tokens live 60 s).
+    "LTI_CLOCK_LEEWAY": 60,
+    # A new deployment_id of a known registration: "accept" it, or "hold" it
+    # (recorded inactive; launches get a 403 until an administrator activates it).
+    "LTI_UNKNOWN_DEPLOYMENTS": "accept",
+    # Minimum seconds between refetches of a platform JWKS on an unknown kid.
+    "LTI_JWKS_REFETCH_AFTER": 60,
 }
 
 
