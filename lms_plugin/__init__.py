@@ -18,6 +18,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
     config.init_app(app, test_config)
 
+    from lms_plugin import content
     from lms_plugin import db
     from lms_plugin import errors
     from lms_plugin import health
@@ -25,4 +26,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     errors.init_app(app)
     health.init_app(app)
+    content.init_app(app)  # after db.init_app: publishes into the migrated database
     return app

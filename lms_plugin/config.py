@@ -30,6 +30,10 @@ DEFAULTS = {
     # Trusted proxy hops for Werkzeug's ProxyFix, e.g. {"x_for": 1, "x_proto": 1,
     # "x_host": 1}; empty when the tool is not behind a proxy.
     "PROXY_FIX": {},
+    # Publish COURSES_DIR when the app starts and no course is published yet.
+    "AUTO_PUBLISH": True,
+    # Largest authored file the content pipeline reads, in bytes.
+    "CONTENT_MAX_FILE_BYTES": 1_000_000,
 }
 
 

@@ -59,6 +59,7 @@ def make_app(database_url, tmp_path):
             "SECRET_KEY": "test-secret",
             "DATABASE_URL": database_url,
             "INSTANCE_PATH": str(tmp_path / "instance"),
+            "AUTO_PUBLISH": False,  # content tests publish what they need
         }
         config.update(overrides)
         return create_app(config)

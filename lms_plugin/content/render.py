@@ -169,3 +169,55 @@ def cited_keys(text) -> list[str]:
     """Every citation key used in ``text``, in order."""
     groups = CITATION.findall(str(text or ""))
     return [key for group in groups for key in CITED_KEY.findall("@" + group)]
+
+
+_ENTRY_FIELDS = {
+    "options": ("text", "feedback"),
+    "pairs": ("prompt", "answer", "feedback"),
+    "items": ("text", "feedback"),
+}
+
+
+def render_question(q: dict, refs: Mapping[str, Reference]) -> dict:
+    """Add ``X_html`` beside every Markdown field ``X`` of a normalized question."""
+    citations = Citations(refs, scope=str(q.get("id", "q")))
+    out = dict(q)
+    for key in ("stimulus", "stem"):
+        if isinstance(q.get(key), str):
+            out[f"{key}_html"] = markdown_html(q[key], citations)
+    for list_key, keys in _ENTRY_FIELDS.items():
+        if isinstance(q.get(list_key), list):
+            out[list_key] = [_render_entry(e, keys, citations) for e in q[list_key]]
+    if isinstance(q.get("distractors"), list):
+        out["distractors_html"] = [
+            markdown_html(d, citations, inline=True) for d in q["distractors"]
+        ]
+    if isinstance(q.get("feedback"), dict):
+        out["feedback_html"] = {
+            k: markdown_html(v, citations, inline=True)
+            for k, v in q["feedback"].items()
+        }
+    if isinstance(q.get("questions"), list):
+        out["questions"] = [render_question(child, refs) for child in q["questions"]]
+    tail = "rationale" if isinstance(q.get("rationale"), str) else "stimulus"
+    body = markdown_html(q.get(tail), citations) if tail == "rationale" else ""
+    references = citations.list_html(listed=q.get("references") or (), heading=3)
+    if tail == "rationale" or references:
+        out[f"{tail}_html"] = (body or out.get(f"{tail}_html", "")) + references
+    return out
+
+
+def _render_entry(entry, keys, citations: Citations):
+    if not isinstance(entry, dict):
+        return entry
+    out = dict(entry)
+    for key in keys:
+        if isinstance(entry.get(key), str):
+            out[f"{key}_html"] = markdown_html(entry[key], citations, inline=True)
+    return out
+
+
+def render_page(page_id: str, body: str, listed, refs: Mapping[str, Reference]) -> str:
+    """A page body as sanitized HTML with its numbered reference list appended."""
+    citations = Citations(refs, scope=page_id)
+    return markdown_html(body, citations) + citations.list_html(listed=listed or ())
