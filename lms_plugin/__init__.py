@@ -19,6 +19,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     config.init_app(app, test_config)
 
     from lms_plugin import auth
+    from lms_plugin import content
     from lms_plugin import csrf
     from lms_plugin import db
     from lms_plugin import errors
@@ -33,4 +34,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     health.init_app(app)
     auth.init_app(app)
     lti.init_app(app)
+    content.init_app(app)  # after db.init_app: publishes into the migrated database
     return app

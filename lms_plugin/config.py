@@ -40,6 +40,10 @@ DEFAULTS = {
     "LTI_UNKNOWN_DEPLOYMENTS": "accept",
     # Minimum seconds between refetches of a platform JWKS on an unknown kid.
     "LTI_JWKS_REFETCH_AFTER": 60,
+    # Publish COURSES_DIR when the app starts and no course is published yet.
+    "AUTO_PUBLISH": True,
+    # Largest authored file the content pipeline reads, in bytes.
+    "CONTENT_MAX_FILE_BYTES": 1_000_000,
 }
 
 

@@ -7,3 +7,7 @@ holds one area (``lti``, ``content``, ``progress``, ``passback``).
 from lms_plugin.models.lti import LTI_MODELS
 
 MODELS: list = [*LTI_MODELS]
+
+from lms_plugin.models.content import CONTENT_MODELS  # noqa: E402
+
+MODELS += CONTENT_MODELS
