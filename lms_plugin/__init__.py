@@ -21,8 +21,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     from lms_plugin import db
     from lms_plugin import errors
     from lms_plugin import health
+    from lms_plugin.lti import registration_views
 
     db.init_app(app)
     errors.init_app(app)
     health.init_app(app)
+    registration_views.init_app(app)
     return app
