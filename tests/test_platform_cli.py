@@ -198,3 +198,21 @@ def test_activate_unknown_or_ambiguous_deployment_fails(runner):
     assert result.exit_code == 0, result.output
     active = LtiDeployment.select().where(LtiDeployment.is_active)
     assert [d.registration.client_id for d in active] == ["10000000000002"]
+
+
+def test_readme_documents_platform_commands_and_settings():
+    from lms_plugin.config import PROJECT_ROOT
+    from lms_plugin.lti.platform_cli import platform_cli
+
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    for name in platform_cli.commands:
+        if name != "deactivate":  # documented beside activate
+            assert f"`lms-plugin platform {name}" in readme, name
+    assert "`deactivate`" in readme
+    for key in (
+        "BASE_URL",
+        "LTI_ALLOW_HTTP_LOCALHOST",
+        "LTI_REGISTRATION_ALLOWED_ISSUERS",
+    ):
+        assert f"| `{key}` |" in readme, key
+    assert "## Register in Canvas" in readme and "## Register in Moodle" in readme
