@@ -30,6 +30,13 @@ DEFAULTS = {
     # Trusted proxy hops for Werkzeug's ProxyFix, e.g. {"x_for": 1, "x_proto": 1,
     # "x_host": 1}; empty when the tool is not behind a proxy.
     "PROXY_FIX": {},
+    # Seconds of clock skew allowed on id_token iat/exp/nbf (Moodle tokens live 60 s).
+    "LTI_CLOCK_LEEWAY": 60,
+    # A new deployment_id of a known registration: "accept" it, or "hold" it
+    # (recorded inactive; launches get a 403 until an administrator activates it).
+    "LTI_UNKNOWN_DEPLOYMENTS": "accept",
+    # Minimum seconds between refetches of a platform JWKS on an unknown kid.
+    "LTI_JWKS_REFETCH_AFTER": 60,
     # The tool's public base URL, e.g. https://tool.example.edu, for places without a
     # request (the CLI's `platform list`). Requests use their own host (PROXY_FIX).
     "BASE_URL": None,

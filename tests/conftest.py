@@ -85,3 +85,13 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def platform(app):
+    """A registered LTI test platform (tests/lti_platform.py), JWKS inline."""
+    from lti_platform import TestPlatform
+
+    platform = TestPlatform()
+    platform.register()
+    return platform
