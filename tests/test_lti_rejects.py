@@ -209,16 +209,22 @@ def test_unknown_deployment_is_recorded_and_accepted_by_default(client, platform
 
 def test_unknown_deployment_is_held_when_configured(make_app, platform):
     app = make_app(LTI_UNKNOWN_DEPLOYMENTS="hold")
-    client = app.test_client()
+    client, runner = app.test_client(), app.test_cli_runner()
     response = launch(client, platform, deployment_id="2:new-deployment")
     text = _assert_refused(response, 403)
     assert "waiting for approval" in text and "2:new-deployment" in text
     with database.connection_context():
         row = LtiDeployment.get(LtiDeployment.deployment_id == "2:new-deployment")
-        assert not row.is_active
-        row.is_active = True
-        row.save()
+    assert not row.is_active
+    listing = runner.invoke(args=["deployments", "list", "--held"]).output
+    assert "2:new-deployment" in listing and platform.deployment_id not in listing
+    result = runner.invoke(args=["deployments", "activate", str(row.id)])
+    assert result.exit_code == 0 and "now active" in result.output
     assert launch(client, platform, deployment_id="2:new-deployment").status_code == 303
+    runner.invoke(args=["deployments", "hold", str(row.id)])
+    response = launch(client, platform, deployment_id="2:new-deployment")
+    assert response.status_code == 403
+    assert runner.invoke(args=["deployments", "activate", "999"]).exit_code != 0
 
 
 def test_known_deployment_is_not_held(make_app, platform):
