@@ -170,6 +170,26 @@ def test_a_new_launch_replaces_the_session_context(client, platform):
         assert session["lti_context_id"] == second.id
 
 
+def test_saved_launch_can_be_loaded_by_later_requests(app, client, platform):
+    from lms_plugin.lti.adapter import load_launch
+    from lms_plugin.lti.services import ToolServiceConnector
+
+    launch(client, platform, ags={"scope": [], "lineitems": "https://p/li"})
+    with client.session_transaction() as session:
+        launch_id = session["lti_launch_id"]
+    with app.test_request_context(), database.connection_context():
+        restored = load_launch(launch_id)
+        assert restored.get_launch_data()["sub"] == "platform-user-1"
+        assert restored.has_ags()
+        assert isinstance(restored.get_service_connector(), ToolServiceConnector)
+
+
+def test_get_on_the_launch_url_explains(client):
+    response = client.get("/lti/launch")
+    assert response.status_code == 405
+    assert "Open the tool from your course" in response.get_data(as_text=True)
+
+
 def test_landing_without_a_launch_asks_to_open_from_the_course(client):
     response = client.get("/lti/launched")
     assert response.status_code == 401
