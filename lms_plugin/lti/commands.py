@@ -1,4 +1,4 @@
-"""``lms-plugin keys …``: list and rotate the tool's signing keys."""
+"""``lms-plugin keys …``: thin CLI wrappers over lti/keys.py."""
 
 import click
 from flask.cli import AppGroup
