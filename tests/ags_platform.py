@@ -116,6 +116,17 @@ class AgsPlatform:
     def accepted_for(self, user_id: str) -> list[dict]:
         return [s for s in self.scores if s["userId"] == user_id]
 
+    def stats(self) -> dict:
+        """Counters, for callers in another process."""
+        with self.lock:
+            return {
+                "token_requests": self.token_requests,
+                "score_requests": self.score_requests,
+                "accepted": sum(self.accepted.values()),
+                "accepted_twice": sum(1 for n in self.accepted.values() if n > 1),
+                "lineitem_creates": self.lineitem_creates,
+            }
+
     def _next_fault(self, kind: str):
         with self.lock:
             return self.faults[kind].popleft() if self.faults[kind] else None
@@ -127,12 +138,17 @@ class AgsPlatform:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"  # keep-alive, as real platforms
+            # One write per answer, sent at once (no Nagle/delayed-ACK stalls).
+            wbufsize = 65536
+            disable_nagle_algorithm = True
 
             def log_message(self, *args):
                 pass
 
             def do_GET(self):
                 path, query = self._split()
+                if path == "/_stats":  # for a benchmark running us in a process
+                    return self._json(200, platform.stats())
                 if path.endswith("/lineitems"):
                     return self._list_lineitems(path, query)
                 if path in platform.lineitems:

@@ -320,18 +320,28 @@ def backoff_delay(attempts: int, base: float, cap: float, rng=random) -> float:
     return rng.uniform(ceiling / 2, ceiling)
 
 
-def is_superseded(row: ScorePost) -> bool:
-    """True if a newer score for the same user and line item is sent or queued."""
-    return (
+def superseded_among(rows: list[ScorePost]) -> set[int]:
+    """Ids of ``rows`` that have a newer score sent or queued (one query)."""
+    if not rows:
+        return set()
+    newer = ScorePost.alias()
+    query = (
         ScorePost.select(ScorePost.id)
-        .where(
-            (ScorePost.user == row.user_id)
-            & (ScorePost.line_key == row.line_key)
-            & (ScorePost.timestamp > row.timestamp)
-            & ScorePost.status.in_((PENDING, SENDING, SENT))
+        .distinct()
+        .join(
+            newer,
+            on=(
+                (newer.user == ScorePost.user)
+                & (newer.line_key == ScorePost.line_key)
+                & (newer.timestamp > ScorePost.timestamp)
+            ),
         )
-        .exists()
+        .where(
+            ScorePost.id.in_([row.id for row in rows])
+            & newer.status.in_((PENDING, SENDING, SENT))
+        )
     )
+    return {row.id for row in query}
 
 
 def remember_lineitem(row: ScorePost, url: str) -> None:

@@ -36,6 +36,10 @@ GRADE_SYNC_ONLY = (
 )
 
 
+#: Seconds after which a batch's superseded check is done again.
+RECHECK_SECONDS = 1.0
+
+
 class Settings:
     """The PASSBACK_* configuration a sender needs, read once from the app."""
 
@@ -92,9 +96,13 @@ class Sender:
     def _deliver_all(self, token: str, rows: list) -> None:
         clients: dict[int, AgsClient] = {}
         started = time.monotonic()
-        for row in rows:
+        superseded, checked = outbox.superseded_among(rows), time.monotonic()
+        for index, row in enumerate(rows):
             if self.stop.is_set():
                 return
+            if time.monotonic() - checked > RECHECK_SECONDS:  # a slow batch
+                superseded = outbox.superseded_among(rows[index:])
+                checked = time.monotonic()
             if time.monotonic() - started > self.settings.lease / 2:
                 outbox.extend_lease(token, self.settings.lease)
                 started = time.monotonic()
@@ -105,7 +113,7 @@ class Sender:
                 )
                 clients[row.registration_id] = client
             try:
-                outcome = self.deliver(row, client)
+                outcome = self.deliver(row, client, row.id in superseded)
             except Exception as error:  # a bug must not requeue the row forever
                 log.exception("score %s: unexpected error", row.id)
                 outcome = self._failed_attempt(
@@ -113,9 +121,13 @@ class Sender:
                 )
             self.counts[outcome] += 1
 
-    def deliver(self, row, client: AgsClient) -> str:
-        """Deliver one claimed row; return sent, retry, failed or superseded."""
-        if outbox.is_superseded(row):
+    def deliver(self, row, client: AgsClient, superseded: bool = False) -> str:
+        """Deliver one claimed row; return sent, retry, failed or superseded.
+
+        ``superseded``: a newer score for the same user and line item is sent or
+        queued (checked for the whole batch, and again when a batch runs slow).
+        """
+        if superseded:
             outbox.mark_superseded(row)
             return "superseded"
         scopes = _granted(row.context)
