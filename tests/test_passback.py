@@ -390,3 +390,48 @@ def test_the_server_thread_delivers_and_starts_once(make_app):
 
             stop_thread(app)
         assert not thread.is_alive()
+
+
+def test_a_real_launchs_ags_claim_takes_a_score_to_its_line_item(
+    app, ags, client, platform
+):
+    from lms_plugin.models.lti import LtiContext
+    from lms_plugin.models.lti import LtiRegistration
+    from lms_plugin.models.lti import User
+    from lms_plugin.passback import enqueue_score
+    from tests.ags_platform import ALL_SCOPES
+    from tests.lti_platform import INSTRUCTOR
+    from tests.lti_platform import launch
+
+    with database.connection_context():
+        LtiRegistration.update(auth_token_url=ags.token_url).execute()
+    lineitem = ags.add_lineitem(resourceId=MODULE)
+    claim = {
+        "scope": ALL_SCOPES,
+        "lineitems": ags.container_url(),
+        "lineitem": lineitem,
+    }
+    assert launch(client, platform, ags=claim).status_code == 303
+    launch(client, platform, ags=claim, sub="teacher-1", roles=[INSTRUCTOR])
+
+    def enqueue(sub):
+        with database.connection_context(), database.atomic():
+            return enqueue_score(
+                user=User.get(User.sub == sub),
+                context=LtiContext.get(),
+                resource_link=LtiResourceLink.get(),
+                module_slug=MODULE,
+                score_given=7.0,
+                score_maximum=10.0,
+                activity_progress="Submitted",
+                grading_progress="FullyGraded",
+                timestamp=datetime.datetime.now(datetime.UTC),
+            )
+
+    assert enqueue("teacher-1") is None  # instructors are not graded
+    row = enqueue("platform-user-1")
+    assert row.lineitem_url == lineitem
+    drain(app)
+    (sent,) = ags.scores
+    assert sent["userId"] == "platform-user-1" and sent["scoreGiven"] == 7.0
+    assert ags.token_refusals == []
