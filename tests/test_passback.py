@@ -215,6 +215,18 @@ def test_refused_connection_then_platform_comes_up(app, tmp_path):
     assert rows()[0].status == SENT
 
 
+def test_a_refused_token_request_is_retried_with_its_reason(app, ags, course):
+    score(course, add_member(course, "ada"))
+    ags.fail("token", 400)
+    Sender(app).run_once()
+    (row,) = rows()
+    assert row.status == PENDING
+    assert row.last_error.startswith("access token request: HTTP 400")
+    drain(app)
+    assert rows()[0].status == SENT
+    _accepted_once(ags, 1)
+
+
 def test_expired_token_is_dropped_and_renewed_once(app, ags, course):
     score(course, add_member(course, "ada"))
     drain(app)

@@ -177,7 +177,11 @@ class AgsClient:
                 scopes, url, method=method, data=data, headers=headers
             )
         except LtiServiceException as error:  # the token endpoint refused
-            raise error_for(error.response, "access token request", now) from None
+            refused = error_for(error.response, "access token request", now)
+            # Often passing (clock skew, a key the platform has not fetched yet,
+            # a registration being fixed): retry within the attempt limit.
+            refused.retryable = True
+            raise refused from None
         except requests.Timeout:
             raise AgsError(f"{what}: timed out", retryable=True) from None
         except requests.ConnectionError as error:
