@@ -25,6 +25,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from lms_plugin import errors
     from lms_plugin import health
     from lms_plugin import lti
+    from lms_plugin import passback
     from lms_plugin import security
     from lms_plugin.lti import registration_views
 
@@ -37,4 +38,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     lti.init_app(app)
     content.init_app(app)  # after db.init_app: publishes into the migrated database
     registration_views.init_app(app)
+    passback.init_app(app)
     return app

@@ -103,6 +103,7 @@ def make_app(database_url, tmp_path):
             "DATABASE_URL": database_url,
             "INSTANCE_PATH": str(tmp_path / "instance"),
             "AUTO_PUBLISH": False,  # content tests publish what they need
+            "PASSBACK_THREAD": False,  # passback tests start senders themselves
         }
         config.update(overrides)
         return create_app(config)

@@ -13,6 +13,7 @@ import time
 
 import pytest
 import requests
+
 from tests.lti_platform import TestPlatform
 from tests.lti_platform import login_params
 
