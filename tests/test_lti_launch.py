@@ -145,12 +145,12 @@ def test_aud_list_with_matching_azp_is_accepted(client, platform):
     assert post_launch(client, state, platform.sign(body)).status_code == 303
 
 
-def test_deep_linking_launch_reaches_the_not_yet_built_picker(client, platform):
-    response = launch(client, platform, message_type=c.MESSAGE_DEEP_LINKING)
-    assert response.status_code == 200
-    assert "Deep linking arrives with the instructor work" in response.get_data(
-        as_text=True
+def test_deep_linking_launch_opens_the_picker(client, platform):
+    response = launch(
+        client, platform, message_type=c.MESSAGE_DEEP_LINKING, roles=[INSTRUCTOR]
     )
+    assert response.status_code == 303
+    assert response.location.startswith("/lti/deep-linking/lti1p3-launch-")
     with database.connection_context():
         assert LtiResourceLink.select().count() == 0
         assert User.select().count() == 1

@@ -148,6 +148,7 @@ def sync_launch(message_launch: ToolMessageLaunch, data: dict):
         link = None
         if message_launch.is_resource_launch():
             link = sync_resource_link_from_launch(deployment, context, data)
+            bind_link_from_launch(link, data)
     return user, context, link
 
 
@@ -165,10 +166,17 @@ def dispatch(message_launch: ToolMessageLaunch, link: LtiResourceLink | None):
 
 
 def handle_deep_linking_launch(message_launch: ToolMessageLaunch):
-    """NOT DONE: the content picker arrives with the instructor work (issue 6)."""
-    return render_template(
-        "lti/deep_linking_pending.html", launch_id=message_launch.get_launch_id()
-    )
+    """Open the module picker for a deep-linking launch (``deep_linking.py``)."""
+    from lms_plugin.lti import deep_linking
+
+    return deep_linking.start(message_launch)
+
+
+def bind_link_from_launch(link: LtiResourceLink, data: dict) -> None:
+    """Bind an unbound link to the module its custom ``module_id`` names."""
+    from lms_plugin.lti import deep_linking
+
+    deep_linking.bind_from_launch(link, data)
 
 
 def default_landing(link: LtiResourceLink) -> str:
@@ -254,7 +262,8 @@ def sync_membership_from_launch(user, context, data: dict) -> LtiMembership | No
     sent = data.get(claims.CLAIM_ROLES) or []
     granted = roles.map_roles(sent)
     values = {f"is_{role}": role in granted for role in roles.ROLES}
-    values.update(roles=json.dumps(sent), updated_at=utcnow())
+    # A member who launches is active, whatever an older roster sync said.
+    values.update(roles=json.dumps(sent), status="Active", updated_at=utcnow())
     return _upsert(LtiMembership, {"user": user, "context": context}, values)
 
 
