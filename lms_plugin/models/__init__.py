@@ -11,3 +11,7 @@ MODELS: list = [*LTI_MODELS]
 from lms_plugin.models.content import CONTENT_MODELS  # noqa: E402
 
 MODELS += CONTENT_MODELS
+
+from lms_plugin.models.progress import PROGRESS_MODELS  # noqa: E402
+
+MODELS += PROGRESS_MODELS
