@@ -145,3 +145,29 @@ def wrong_form(questions: list[dict]) -> dict[str, list[str]]:
         f"q.{q['id']}": [next(o["id"] for o in q["options"] if not o["correct"])]
         for q in questions
     }
+
+
+def item_answer(item: dict) -> dict[str, list[str]]:
+    """Form values answering one scored item of any type correctly."""
+    prefix = f"q.{item['id']}"
+    kind = item["type"]
+    if kind in ("single", "multiple"):
+        return {prefix: [o["id"] for o in item["options"] if o["correct"]]}
+    if kind == "true_false":
+        return {prefix: ["true" if item["answer"] else "false"]}
+    if kind == "matching":
+        return {f"{prefix}.{p['id']}": [p["id"]] for p in item["pairs"]}
+    if kind == "ordering":
+        return {
+            f"{prefix}.{it['id']}": [str(n)] for n, it in enumerate(item["items"], 1)
+        }
+    return {prefix: [item["answers"][0]]}  # short_text
+
+
+def right_answers(questions: list[dict]) -> dict[str, list[str]]:
+    """Form values answering every item of every type (case sets too) correctly."""
+    form = {}
+    for entry in questions:
+        for item in entry.get("questions") or [entry]:
+            form.update(item_answer(item))
+    return form
