@@ -31,7 +31,7 @@ def _only(model):
 def test_resource_link_launch_signs_in_and_lands(client, platform):
     response = launch(client, platform)
     assert response.status_code == 303
-    assert response.location == "/lti/launched"
+    assert response.location == "/learn/unbound"  # the learner pages' landing
     page = client.get("/lti/launched")
     assert page.status_code == 200
     text = page.get_data(as_text=True)
