@@ -72,6 +72,7 @@ def publish_command(path) -> None:
         for label, changes in (
             ("added", report.added),
             ("changed", report.changed),
+            ("moved", report.moved),
             ("retired", report.retired),
         ):
             _echo_changes(label, changes)

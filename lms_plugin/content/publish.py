@@ -56,7 +56,8 @@ class PublishReport:
     course: str
     problems: list[Problem] = field(default_factory=list)
     added: list[tuple[str, str]] = field(default_factory=list)  # (kind, id)
-    changed: list[tuple[str, str]] = field(default_factory=list)
+    changed: list[tuple[str, str]] = field(default_factory=list)  # new content
+    moved: list[tuple[str, str]] = field(default_factory=list)  # same, new place
     retired: list[tuple[str, str]] = field(default_factory=list)
     unchanged: Counter = field(default_factory=Counter)  # kind -> count
 
@@ -98,7 +99,7 @@ def publish_course(root: Path, max_bytes: int = MAX_FILE_BYTES) -> PublishReport
             with database.atomic():
                 _publish(course, row, digest, report, max_bytes)
         except _Abort:
-            report.added, report.changed, report.retired = [], [], []
+            report.added, report.changed, report.moved, report.retired = [], [], [], []
             report.unchanged.clear()
     return report
 
@@ -217,9 +218,13 @@ class _Writer:
         """Published question id -> type, for the type-change rule."""
         return {slug: row.type for slug, row in self.questions.items()}
 
-    def _note(self, kind: str, key: str, old) -> None:
-        changes = self.report.added if old is None else self.report.changed
-        changes.append((kind, key))
+    def _note(self, kind: str, key: str, old, new_content: bool) -> None:
+        if old is None:
+            self.report.added.append((kind, key))
+        elif new_content or old.retired_at is not None:
+            self.report.changed.append((kind, key))
+        else:  # same content, new place (order or module)
+            self.report.moved.append((kind, key))
 
     def module(self, module: ParsedModule, course: ParsedCourse, index) -> None:
         """Queue the writes one parsed (and valid) module needs."""
@@ -244,7 +249,7 @@ class _Writer:
         if not new_version and old.position == position and old.retired_at is None:
             self.report.unchanged["module"] += 1
             return
-        self._note("module", module.id, old)
+        self._note("module", module.id, old, new_version)
         version = 1 if old is None else old.version + new_version
         self.pending["module"].append(
             {
@@ -288,7 +293,7 @@ class _Writer:
         if _same(old, digest, module_slug, position):
             self.report.unchanged["page"] += 1
             return
-        self._note("page", page.id, old)
+        self._note("page", page.id, old, old is None or old.content_hash != digest)
         self.pending["page"].append(
             {
                 "course": self.course.id, "module": module_slug, "slug": page.id,
@@ -312,7 +317,7 @@ class _Writer:
             if old.objective == data.get("objective"):
                 self.report.unchanged["question"] += 1
                 return
-        self._note("question", question.id, old)
+        self._note("question", question.id, old, new_version)
         version = 1 if old is None else old.version + new_version
         self.pending["question"].append(
             {

@@ -49,12 +49,11 @@ class Checker:
         if not isinstance(value, NodeList) or not value:
             self.error(node.line_of(key), f"{label} needs a '{key}' list")
             return []
+        line = node.line_of(key)
         if len(value) < min(2, low):
-            self.error(
-                value.line, f"{label} has {len(value)} {key}; it needs at least 2"
-            )
+            self.error(line, f"{label} has {len(value)} {key}; it needs at least 2")
         elif not low <= len(value) <= high:
-            self.warn(value.line, f"{label} has {len(value)} {key}; use {low}–{high}")
+            self.warn(line, f"{label} has {len(value)} {key}; use {low}–{high}")
         good = []
         for index, item in enumerate(value):
             if isinstance(item, Node):
