@@ -377,7 +377,7 @@ def _check_question(
 
 def _check_published_type(m: _ModuleCheck, c: Checker, q: Node, label: str) -> None:
     published = m.index.published_types.get(q.get("id"))
-    if published and published != q.get("type"):
+    if published and q.get("type") in QUESTION_TYPES and published != q["type"]:
         c.error(
             q.line_of("type"),
             f"{label} was published as '{published}'; its type cannot change to "
