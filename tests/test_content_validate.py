@@ -224,3 +224,36 @@ def test_correct_option_always_longest_is_flagged(tmp_path):
         and "the correct option is the longest in 5 of 5" in p.message
         for p in problems
     ), problems
+
+
+def test_validate_module_works_on_plain_data_without_files():
+    from lms_plugin.content.data import Module
+    from lms_plugin.content.data import Question
+    from lms_plugin.content.parse import load_yaml
+    from lms_plugin.content.validate import CourseIndex
+    from lms_plugin.content.validate import validate_module
+
+    meta, _ = load_yaml(
+        "id: m9\ntitle: T\nsummary: S\nest_minutes: 5\n"
+        "objectives:\n  - {id: m9-o1, text: Do it., bloom: apply}\n",
+        "module.yaml",
+    )
+    quiz, _ = load_yaml(
+        "id: m9-quiz\ntitle: Q\nest_minutes: 5\ndraw: [{objective: m9-o1, count: 1}]\n",
+        "quiz.yaml",
+    )
+    item, _ = load_yaml(
+        "id: m9-q1\ntype: true_false\nobjective: m9-o1\nstem: S\nrationale: R\n"
+        "answer: true\nfeedback: {true: a, false: b}\n",
+        "bank.yaml",
+    )
+    module = Module(
+        id="m9", folder="m9", meta=meta, quiz=quiz,
+        questions=(Question("m9-q1", "true_false", item, "bank.yaml", 1),),
+        paths={n: n for n in ("module.yaml", "quiz.yaml", "bank.yaml", "references.yaml")},  # noqa: E501
+    )  # fmt: skip
+    problems = validate_module(module, CourseIndex())
+    assert [(p.path, p.line, p.severity) for p in problems] == [
+        ("module.yaml", 6, "error")
+    ]
+    assert problems[0].message.startswith("objective 'm9-o1' is assessed by 1 question")

@@ -112,3 +112,23 @@ def test_sanitizer_output_is_never_executable(raw):
     html = clean_html(raw)
     assert "<script" not in html.lower()
     assert audit(html) == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=60))
+def test_plain_text_fast_path_matches_the_full_renderer(text):
+    from lms_plugin.content.render import _plain_inline
+    from lms_plugin.content.render import _raw
+
+    fast = _plain_inline(text)
+    if fast is not None:
+        assert fast == clean_html(_raw(text, None, inline=True))
+
+
+@given(st.lists(st.text(max_size=40), min_size=2, max_size=8))
+def test_cleaning_many_fragments_equals_cleaning_each(texts):
+    from lms_plugin.content.render import _raw
+    from lms_plugin.content.sanitize import clean_many
+
+    fragments = [_raw(t, None, inline=bool(i % 2)) for i, t in enumerate(texts)]
+    assert clean_many(fragments) == [clean_html(f) for f in fragments]

@@ -191,28 +191,40 @@ class _Writer:
 
     def __init__(self, course: Course, report: PublishReport):
         self.course, self.report, self.now = course, report, utcnow()
-        self.modules = {
-            r.slug: r
-            for r in Module.select(
-                Module.id, Module.slug, Module.content_hash, Module.position,
-                Module.retired_at, Module.version,
-            ).where(Module.course == course).objects()
-        }  # fmt: skip
-        self.module_ids = {slug: r.id for slug, r in self.modules.items()}
-        slug_of = {r.id: slug for slug, r in self.modules.items()}
-        self.pages = self._existing(Page, Page.slug, slug_of)
-        self.questions = self._existing(Question, Question.slug, slug_of)
-        self.refs = self._existing(Reference, Reference.key, slug_of)
+        # Only the columns compared, as tuples: flat memory however big the course.
+        self.modules = self._existing(
+            Module, Module.slug, Module.position, Module.version
+        )
+        self.module_ids = {slug: row.id for slug, row in self.modules.items()}
+        self.slug_of = {row.id: slug for slug, row in self.modules.items()}
+        self.pages = self._existing(
+            Page, Page.slug, Page.module.alias("module_id"), Page.position
+        )
+        self.questions = self._existing(
+            Question, Question.slug, Question.module.alias("module_id"),
+            Question.position, Question.version, Question.type, Question.objective,
+        )  # fmt: skip
+        self.refs = self._existing(Reference, Reference.key)
+        self.question_ids: dict[str, int] = {}
         self.seen = {kind: set() for kind in KINDS}
         self.pending = {name: [] for name in _FLUSH_ORDER}
 
-    def _existing(self, model, key_field, slug_of) -> dict:
-        rows = model.select().where(model.course == self.course).objects()
-        found = {}
-        for row in rows:
-            row.module_slug = slug_of.get(row.module_id)
-            found[getattr(row, key_field.name)] = row
-        return found
+    def _existing(self, model, key_field, *columns) -> dict:
+        query = model.select(
+            model.id, key_field.alias("key"), model.content_hash, model.retired_at,
+            *columns,
+        ).where(model.course == self.course)  # fmt: skip
+        return {row.key: row for row in query.namedtuples()}
+
+    def _same(self, old, digest: str, module_slug: str, position: int) -> bool:
+        """Is the published row identical in content and place?"""
+        return (
+            old is not None
+            and old.content_hash == digest
+            and self.slug_of.get(old.module_id) == module_slug
+            and old.position == position
+            and old.retired_at is None
+        )
 
     def question_types(self) -> dict[str, str]:
         """Published question id -> type, for the type-change rule."""
@@ -290,7 +302,7 @@ class _Writer:
         digest = content_hash("page", meta, page.body, _ref_texts(used, refs))
         self.seen["page"].add(page.id)
         old = self.pages.get(page.id)
-        if _same(old, digest, module_slug, position):
+        if self._same(old, digest, module_slug, position):
             self.report.unchanged["page"] += 1
             return
         self._note("page", page.id, old, old is None or old.content_hash != digest)
@@ -313,7 +325,7 @@ class _Writer:
         self.seen["question"].add(question.id)
         old = self.questions.get(question.id)
         new_version = old is None or old.content_hash != digest
-        if not new_version and _same(old, digest, module_slug, position):
+        if not new_version and self._same(old, digest, module_slug, position):
             if old.objective == data.get("objective"):
                 self.report.unchanged["question"] += 1
                 return
@@ -366,7 +378,6 @@ class _Writer:
         for row in rows:
             row["module"] = self.module_ids[row["module"]]
         _upsert(Question, rows, [Question.course, Question.slug])
-        self.question_ids = getattr(self, "question_ids", {})
         slugs = [r["slug"] for r in rows]
         self._load_ids(Question, Question.slug, slugs, self.question_ids)
 
@@ -406,16 +417,6 @@ class _Writer:
 _FLUSH_ORDER = (
     "module", "module_version", "reference", "page", "question", "question_version",
 )  # fmt: skip
-
-
-def _same(old, digest: str, module_slug: str, position: int) -> bool:
-    return (
-        old is not None
-        and old.content_hash == digest
-        and old.module_slug == module_slug
-        and old.position == position
-        and old.retired_at is None
-    )
 
 
 def _module_version(slug, number, digest, meta: dict, quiz, refs) -> dict:
