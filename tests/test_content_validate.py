@@ -124,6 +124,10 @@ CASES = {
         BANK, "type: short_text", "type: short_text\n        objective: m01-o1",
         "error", "must share the set's objective 'm01-o2'", "        objective: m01-o1",
     ),
+    "option text YAML reads as a boolean": (
+        BANK, '"Good job today."', "No",
+        "error", "'text' reads as true/false; put the text in quotes", "text: No",
+    ),
     "true_false without a boolean answer": (
         BANK, "answer: true", 'answer: "maybe"',
         "error", "needs 'answer: true' or false", "maybe",

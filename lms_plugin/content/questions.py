@@ -36,7 +36,11 @@ class Checker:
     def text(self, node: Node, key: str, label: str) -> str | None:
         """Require a non-empty text field; return it."""
         value = node.get(key)
-        if isinstance(value, bool | int | float) and value is not True:
+        if isinstance(value, bool):
+            message = f"{label}: '{key}' reads as true/false; put the text in quotes"
+            self.error(node.line_of(key), message)
+            return None
+        if isinstance(value, int | float):
             value = str(value)
         if not isinstance(value, str) or not value.strip():
             self.error(node.line_of(key), f"{label} needs a non-empty '{key}'")
