@@ -22,6 +22,7 @@ from lms_plugin.content.data import Course as ParsedCourse
 from lms_plugin.content.data import Module as ParsedModule
 from lms_plugin.content.data import Problem
 from lms_plugin.content.parse import MAX_FILE_BYTES
+from lms_plugin.content.parse import display_path
 from lms_plugin.content.parse import find_courses
 from lms_plugin.content.parse import iter_modules
 from lms_plugin.content.parse import parse_course
@@ -141,7 +142,7 @@ def _slugs_taken_elsewhere(course: ParsedCourse, row) -> list[Problem]:
     query = query.where(Module.slug.in_(list(course.module_ids)))
     if row is not None:
         query = query.where(Module.course != row)
-    path = str(Path(course.root) / "course.yaml")
+    path = display_path(Path(course.root) / "course.yaml")
     return [
         Problem(path, 1, f"module id '{m.slug}' is already used by course '{m.owner}'")
         for m in query.objects()
