@@ -132,3 +132,18 @@ def test_cleaning_many_fragments_equals_cleaning_each(texts):
 
     fragments = [_raw(t, None, inline=bool(i % 2)) for i, t in enumerate(texts)]
     assert clean_many(fragments) == [clean_html(f) for f in fragments]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(HOSTILE, st.text(max_size=20)), max_size=20))
+def test_lint_and_page_rendering_never_crash(parts):
+    from lms_plugin.content import lint
+    from lms_plugin.content.questions import Checker
+    from lms_plugin.content.render import render_page
+
+    text = "".join(parts)
+    checker = Checker("page.md")
+    lint.check_markdown(checker, text, 7, "page")
+    lint.check_phi(checker, text, 7, "page")
+    assert all(p.line >= 7 for p in checker.problems)
+    assert audit(render_page("p1", text, [], {})) == []
