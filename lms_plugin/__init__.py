@@ -19,10 +19,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     config.init_app(app, test_config)
 
     from lms_plugin import db
+    from lms_plugin import demo
     from lms_plugin import errors
     from lms_plugin import health
 
     db.init_app(app)
     errors.init_app(app)
     health.init_app(app)
+    demo.init_app(app)
     return app

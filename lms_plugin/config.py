@@ -30,6 +30,12 @@ DEFAULTS = {
     # Trusted proxy hops for Werkzeug's ProxyFix, e.g. {"x_for": 1, "x_proto": 1,
     # "x_host": 1}; empty when the tool is not behind a proxy.
     "PROXY_FIX": {},
+    # Mount the built-in demo LMS at /demo (set by `lms-plugin demo`). Refused with
+    # PostgreSQL or a non-loopback DEMO_BASE_URL: never on in production.
+    "DEMO_MODE": False,
+    # Where the browser reaches the demo, e.g. http://127.0.0.1:8000; unset: taken
+    # from each request's host (loopback only).
+    "DEMO_BASE_URL": None,
 }
 
 
