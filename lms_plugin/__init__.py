@@ -23,8 +23,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from lms_plugin import errors
     from lms_plugin import health
 
+    demo.init_app(app)  # first: refuses production configs before any DB is touched
     db.init_app(app)
     errors.init_app(app)
     health.init_app(app)
-    demo.init_app(app)
     return app

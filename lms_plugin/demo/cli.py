@@ -15,7 +15,7 @@ from lms_plugin.demo.blueprint import is_loopback
 @click.option("--port", default=8000, show_default=True, type=int)
 def demo_command(host: str, port: int) -> None:
     """Run the tool with the built-in demo LMS (DEMO_MODE) and print its URL."""
-    from waitress import serve
+    from waitress.server import create_server
 
     if not is_loopback(host):
         raise click.BadParameter(
@@ -24,8 +24,15 @@ def demo_command(host: str, port: int) -> None:
             param_hint="--host",
         )
     app = build_demo_app(host, port)
-    click.echo(f"Demo LMS: {app.config['DEMO_BASE_URL']}/demo/", nl=True)
-    serve(app, host=host, port=port, threads=8, ident="lms_plugin")
+    server = create_server(app, host=host, port=port, threads=8, ident="lms_plugin")
+    # Printed once the socket listens, so the URL answers as soon as it is shown.
+    click.echo(f"Demo LMS: {app.config['DEMO_BASE_URL']}/demo/")
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
 
 
 def build_demo_app(host: str, port: int):
