@@ -18,13 +18,17 @@ def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
     config.init_app(app, test_config)
 
+    from lms_plugin import auth
     from lms_plugin import db
     from lms_plugin import demo
     from lms_plugin import errors
     from lms_plugin import health
+    from lms_plugin import lti
 
     demo.init_app(app)  # first: refuses production configs before any DB is touched
     db.init_app(app)
     errors.init_app(app)
     health.init_app(app)
+    auth.init_app(app)
+    lti.init_app(app)
     return app

@@ -36,6 +36,13 @@ DEFAULTS = {
     # Where the browser reaches the demo, e.g. http://127.0.0.1:8000; unset: taken
     # from each request's host (loopback only).
     "DEMO_BASE_URL": None,
+    # Seconds of clock skew allowed on id_token iat/exp/nbf (Moodle tokens live 60 s).
+    "LTI_CLOCK_LEEWAY": 60,
+    # A new deployment_id of a known registration: "accept" it, or "hold" it
+    # (recorded inactive; launches get a 403 until an administrator activates it).
+    "LTI_UNKNOWN_DEPLOYMENTS": "accept",
+    # Minimum seconds between refetches of a platform JWKS on an unknown kid.
+    "LTI_JWKS_REFETCH_AFTER": 60,
 }
 
 

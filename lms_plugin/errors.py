@@ -32,6 +32,31 @@ class LmsError(Exception):
             self.status_code = status_code
 
 
+class LaunchError(LmsError):
+    """An LTI launch the tool refuses; rendered by ``lms_plugin.lti`` for people.
+
+    ``message`` is for the learner, ``detail`` for the administrator (the reason,
+    also logged). ``retry_params`` are login parameters for an "open in a new
+    window" button when the browser withheld the tool's cookies.
+    """
+
+    title = "This launch could not be completed"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        detail: str | None = None,
+        status_code: int | None = None,
+        title: str | None = None,
+        retry_params: dict | None = None,
+    ):
+        super().__init__(message, detail=detail, status_code=status_code)
+        if title:
+            self.title = title
+        self.retry_params = retry_params
+
+
 def wants_json() -> bool:
     """True when the client prefers JSON to HTML."""
     best = request.accept_mimetypes.best_match(["application/json", "text/html"])

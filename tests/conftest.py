@@ -112,3 +112,13 @@ def page(browser, live_server):
     """A browser with no cookies, pointed at the live server."""
     browser.delete_all_cookies()
     return browser
+
+
+@pytest.fixture
+def platform(app):
+    """A registered LTI test platform (tests/lti_platform.py), JWKS inline."""
+    from lti_platform import TestPlatform
+
+    platform = TestPlatform()
+    platform.register()
+    return platform

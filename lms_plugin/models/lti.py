@@ -85,8 +85,16 @@ class User(BaseModel):
     created_at = DateTimeField(default=utcnow)
     last_launch_at = DateTimeField(default=utcnow)
 
+    # flask-login's user protocol, without importing Flask into the models.
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+
     class Meta:
         indexes = ((("registration", "sub"), True),)
+
+    def get_id(self) -> str:
+        return str(self.id)
 
 
 class LtiContext(BaseModel):

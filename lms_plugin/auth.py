@@ -1,0 +1,105 @@
+"""Who is signed in, and in which course context: flask-login and role checks.
+
+A user signs in only through a valid LTI launch (``lms_plugin.lti.launch``), which
+also stores the launch's context in the session. Role checks look at the user's
+membership in *that* context only, so a launch in one course never opens another.
+"""
+
+import functools
+
+from flask import Flask
+from flask import session
+from flask_login import LoginManager
+from flask_login import current_user
+
+from lms_plugin.errors import LmsError
+from lms_plugin.models.lti import LtiContext
+from lms_plugin.models.lti import LtiMembership
+from lms_plugin.models.lti import LtiRegistration
+from lms_plugin.models.lti import User
+
+login_manager = LoginManager()
+
+#: Session keys set by each launch: later views know the course context from them.
+SESSION_LAUNCH_ID = "lti_launch_id"  # pylti1p3 launch id (launch data in the DB)
+SESSION_CONTEXT_ID = "lti_context_id"  # LtiContext.id, None without a context
+SESSION_RESOURCE_LINK_ID = "lti_resource_link_id"  # LtiResourceLink.id or None
+
+
+class NotSignedIn(LmsError):
+    status_code = 401
+    title = "Open the tool from your course"
+
+
+class Forbidden(LmsError):
+    status_code = 403
+    title = "Not available to you here"
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    """The signed-in user, if their registration is still active."""
+    if not user_id.isdigit():
+        return None
+    return (
+        User.select()
+        .join(LtiRegistration)
+        .where((User.id == int(user_id)) & LtiRegistration.is_active)
+        .first()
+    )
+
+
+@login_manager.unauthorized_handler
+def _unauthorized():
+    raise NotSignedIn(
+        "Your session with the tool was not found or has ended. Open the tool "
+        "again from your course."
+    )
+
+
+def current_context() -> LtiContext | None:
+    """The course context of the current launch, or None."""
+    context_id = session.get(SESSION_CONTEXT_ID)
+    return LtiContext.get_or_none(LtiContext.id == context_id) if context_id else None
+
+
+def current_membership() -> LtiMembership | None:
+    """The signed-in user's membership in the current context, or None."""
+    if not current_user.is_authenticated:
+        return None
+    context_id = session.get(SESSION_CONTEXT_ID)
+    return LtiMembership.get_or_none(
+        (LtiMembership.user == current_user.id) & (LtiMembership.context == context_id)
+    )
+
+
+def has_role(*roles: str) -> bool:
+    """True when the user holds one of ``roles`` in the current context."""
+    membership = current_membership()
+    return bool(membership) and any(getattr(membership, f"is_{r}") for r in roles)
+
+
+def role_required(*roles: str):
+    """Decorate a view: signed in, and one of ``roles`` in the launch's context."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if not has_role(*roles):
+                raise Forbidden(
+                    "This page is for "
+                    + " or ".join(r.replace("_", " ") for r in roles)
+                    + " roles in this course."
+                )
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def init_app(app: Flask) -> None:
+    """Attach flask-login to ``app``."""
+    login_manager.init_app(app)

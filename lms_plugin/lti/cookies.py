@@ -1,0 +1,50 @@
+"""Cookies that survive inside an LMS iframe: ``SameSite=None; Secure; Partitioned``.
+
+On HTTPS the launch-state cookies and Flask's session cookie carry all three
+attributes (CHIPS keeps them working where third-party cookies are blocked). On
+plain-HTTP localhost (tests, development) they are ordinary cookies, because
+browsers drop ``Secure`` cookies sent over HTTP.
+"""
+
+from flask import Flask
+from flask import request
+from flask.sessions import SecureCookieSessionInterface
+from pylti1p3.contrib.flask import FlaskCookieService
+
+
+def iframe_cookie_options(secure: bool) -> dict:
+    """Keyword arguments for ``set_cookie`` on this request's scheme."""
+    if secure:
+        return {"secure": True, "samesite": "None", "partitioned": True}
+    # No SameSite on plain HTTP: browsers then still send the cookie with the
+    # platform's cross-site form_post to a localhost tool (development only).
+    return {"secure": False}
+
+
+class IframeCookieService(FlaskCookieService):
+    """pylti1p3's Flask cookie service, adding ``Partitioned`` on HTTPS."""
+
+    def update_response(self, response):
+        secure = bool(self._request.is_secure())
+        for key, cookie in self._cookie_data_to_set.items():
+            response.set_cookie(
+                key=key,
+                value=cookie["value"],
+                max_age=cookie["exp"],
+                path="/",
+                httponly=True,
+                **iframe_cookie_options(secure),
+            )
+
+
+class IframeSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session with the iframe attributes on HTTPS."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return request.is_secure or super().get_cookie_secure(app)
+
+    def get_cookie_samesite(self, app: Flask) -> str | None:
+        return "None" if request.is_secure else super().get_cookie_samesite(app)
+
+    def get_cookie_partitioned(self, app: Flask) -> bool:
+        return request.is_secure or super().get_cookie_partitioned(app)

@@ -1,0 +1,140 @@
+"""The connector pylti1p3's AGS and NRPS services call: tokens cached, links kept.
+
+pylti1p3 2.0.0 keeps access tokens in one object's memory and lower-cases the
+``Link: rel="next"`` header before reading the URL, which breaks mixed-case
+cursors. Here tokens are cached in :class:`ServiceToken`, per registration and
+sorted scopes, for every worker; next-page URLs are kept exactly as sent.
+"""
+
+import datetime
+import time
+import uuid
+
+import requests
+from pylti1p3.exception import LtiServiceException
+from pylti1p3.service_connector import ServiceConnector
+
+from lms_plugin.lti.platform_keys import USER_AGENT
+from lms_plugin.models.lti import ServiceToken
+from lms_plugin.models.lti import utcnow
+
+#: A cached token closer than this to expiry is not handed out.
+TOKEN_MARGIN = datetime.timedelta(seconds=60)
+TIMEOUT = 30  # seconds per service call
+
+
+class ToolServiceConnector(ServiceConnector):
+    """Service calls for one registration (a ``DbRegistration``)."""
+
+    def __init__(self, registration, requests_session=None):
+        session = requests_session or requests.Session()
+        session.headers["User-Agent"] = USER_AGENT
+        super().__init__(registration, session)
+
+    def get_access_token(self, scopes) -> str:
+        """A bearer token for ``scopes``, from the shared cache when still fresh."""
+        scope_key = " ".join(sorted(set(scopes)))
+        cached = ServiceToken.get_or_none(
+            (ServiceToken.registration == self._registration.row)
+            & (ServiceToken.scopes == scope_key)
+            & (ServiceToken.expires_at > utcnow() + TOKEN_MARGIN)
+        )
+        if cached:
+            return cached.access_token
+        return self._request_token(scope_key)
+
+    def _request_token(self, scope_key: str) -> str:
+        registration = self._registration
+        token_url = registration.get_auth_token_url()
+        now = int(time.time())
+        assertion = self.encode_jwt(
+            {
+                "iss": registration.get_client_id(),
+                "sub": registration.get_client_id(),
+                "aud": registration.get_auth_audience() or token_url,
+                "iat": now - 5,
+                "exp": now + 60,
+                "jti": f"lti-service-token-{uuid.uuid4()}",
+            },
+            registration.get_tool_private_key(),
+            {"kid": registration.get_kid()},
+        )
+        response = self._requests_session.post(
+            token_url,
+            data={
+                "grant_type": "client_credentials",
+                "client_assertion_type": (
+                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+                ),
+                "client_assertion": assertion,
+                "scope": scope_key,
+            },
+            timeout=TIMEOUT,
+        )
+        if not response.ok:
+            raise LtiServiceException(response)
+        answer = response.json()
+        self._store_token(scope_key, answer)
+        return answer["access_token"]
+
+    def _store_token(self, scope_key: str, answer: dict) -> None:
+        expires_at = utcnow() + datetime.timedelta(
+            seconds=int(answer.get("expires_in", 3600))
+        )
+        ServiceToken.insert(
+            registration=self._registration.row,
+            scopes=scope_key,
+            access_token=answer["access_token"],
+            expires_at=expires_at,
+        ).on_conflict(
+            conflict_target=[ServiceToken.registration, ServiceToken.scopes],
+            update={
+                ServiceToken.access_token: answer["access_token"],
+                ServiceToken.expires_at: expires_at,
+            },
+        ).execute()
+
+    def forget_token(self, scopes) -> None:
+        """Drop the cached token for ``scopes`` (the platform refused it)."""
+        ServiceToken.delete().where(
+            (ServiceToken.registration == self._registration.row)
+            & (ServiceToken.scopes == " ".join(sorted(set(scopes))))
+        ).execute()
+
+    def make_service_request(
+        self,
+        scopes,
+        url,
+        is_post=False,
+        data=None,
+        content_type="application/json",
+        accept="application/json",
+        case_insensitive_headers=False,
+    ):
+        """Call a service; retry once with a new token if the cached one is refused."""
+        response = self._send(scopes, url, is_post, data, content_type, accept)
+        if response.status_code == 401:
+            self.forget_token(scopes)
+            response = self._send(scopes, url, is_post, data, content_type, accept)
+        if not response.ok:
+            raise LtiServiceException(response)
+        return {
+            "headers": response.headers
+            if case_insensitive_headers
+            else dict(response.headers),
+            "body": response.json() if response.content else None,
+            # requests parses Link headers without touching the URL's case.
+            "next_page_url": response.links.get("next", {}).get("url"),
+        }
+
+    def _send(self, scopes, url, is_post, data, content_type, accept):
+        headers = {
+            "Authorization": "Bearer " + self.get_access_token(scopes),
+            "Accept": accept,
+        }
+        if not is_post:
+            return self._requests_session.get(url, headers=headers, timeout=TIMEOUT)
+        headers["Content-Type"] = content_type
+        return self._requests_session.post(
+            url, data=data or None, headers=headers, timeout=TIMEOUT
+        )

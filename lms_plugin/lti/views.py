@@ -1,0 +1,70 @@
+"""The LTI endpoints: login initiation, launch, tool JWKS, and the interim landing."""
+
+import logging
+
+from flask import Blueprint
+from flask import jsonify
+from flask import render_template
+from flask import session
+from flask_login import current_user
+from flask_login import login_required
+
+from lms_plugin.auth import SESSION_CONTEXT_ID
+from lms_plugin.auth import SESSION_RESOURCE_LINK_ID
+from lms_plugin.errors import LaunchError
+from lms_plugin.lti import keys
+from lms_plugin.lti.launch import handle_launch
+from lms_plugin.lti.launch import start_login
+from lms_plugin.models.lti import LtiContext
+from lms_plugin.models.lti import LtiMembership
+from lms_plugin.models.lti import LtiResourceLink
+
+bp = Blueprint("lti", __name__, url_prefix="/lti")
+log = logging.getLogger(__name__)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """OIDC third-party initiated login (LTI 1.3 §5.1.1, Security Framework §5.1.1)."""
+    return start_login()
+
+
+@bp.post("/launch")
+def launch():
+    """The platform's id_token form post: resource-link and deep-linking launches."""
+    return handle_launch()
+
+
+@bp.get("/jwks")
+def jwks():
+    """The tool's public keys: the signing key and rotated keys still in grace."""
+    response = jsonify(keys.public_jwks())
+    response.cache_control.public = True
+    response.cache_control.max_age = 300
+    return response
+
+
+@bp.get("/launched")
+@login_required
+def launched():
+    """Interim landing after a resource-link launch: who and where."""
+    context = LtiContext.get_or_none(LtiContext.id == session.get(SESSION_CONTEXT_ID))
+    link = LtiResourceLink.get_or_none(
+        LtiResourceLink.id == session.get(SESSION_RESOURCE_LINK_ID)
+    )
+    membership = LtiMembership.get_or_none(
+        (LtiMembership.user == current_user.id) & (LtiMembership.context == context)
+    )
+    return render_template(
+        "lti/launched.html", context=context, link=link, membership=membership
+    )
+
+
+@bp.errorhandler(LaunchError)
+def launch_error(error: LaunchError):
+    """Every refused launch: a page for the learner and the admin, and a log line."""
+    log.warning(
+        "LTI launch rejected (%s %s): %s", error.status_code, error.title, error.detail
+    )
+    page = render_template("lti/launch_error.html", error=error)
+    return page, error.status_code
