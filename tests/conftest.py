@@ -117,7 +117,7 @@ def page(browser, live_server):
 @pytest.fixture
 def platform(app):
     """A registered LTI test platform (tests/lti_platform.py), JWKS inline."""
-    from lti_platform import TestPlatform
+    from tests.lti_platform import TestPlatform
 
     platform = TestPlatform()
     platform.register()

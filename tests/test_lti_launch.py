@@ -3,14 +3,6 @@
 import json
 
 import pytest
-from lti_platform import DROP
-from lti_platform import INSTITUTION_STUDENT
-from lti_platform import INSTRUCTOR
-from lti_platform import LEARNER
-from lti_platform import TEACHING_ASSISTANT
-from lti_platform import launch
-from lti_platform import post_launch
-from lti_platform import start_login
 
 from lms_plugin.db import database
 from lms_plugin.lti import claims as c
@@ -19,6 +11,14 @@ from lms_plugin.models.lti import LtiContext
 from lms_plugin.models.lti import LtiMembership
 from lms_plugin.models.lti import LtiResourceLink
 from lms_plugin.models.lti import User
+from tests.lti_platform import DROP
+from tests.lti_platform import INSTITUTION_STUDENT
+from tests.lti_platform import INSTRUCTOR
+from tests.lti_platform import LEARNER
+from tests.lti_platform import TEACHING_ASSISTANT
+from tests.lti_platform import launch
+from tests.lti_platform import post_launch
+from tests.lti_platform import start_login
 
 
 def _only(model):

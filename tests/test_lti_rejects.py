@@ -8,19 +8,19 @@ import logging
 import time
 
 import pytest
-from lti_platform import DROP
-from lti_platform import TestPlatform
-from lti_platform import launch
-from lti_platform import make_rsa_key
-from lti_platform import post_launch
-from lti_platform import raw_jwt
-from lti_platform import start_login
 
 from lms_plugin.db import database
 from lms_plugin.lti import claims as c
 from lms_plugin.models.lti import LtiDeployment
 from lms_plugin.models.lti import LtiRegistration
 from lms_plugin.models.lti import User
+from tests.lti_platform import DROP
+from tests.lti_platform import TestPlatform
+from tests.lti_platform import launch
+from tests.lti_platform import make_rsa_key
+from tests.lti_platform import post_launch
+from tests.lti_platform import raw_jwt
+from tests.lti_platform import start_login
 
 
 def _signed(**overrides):
