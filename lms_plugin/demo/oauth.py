@@ -53,6 +53,7 @@ def issue_token(form: Mapping, registration: Registration, token_url: str) -> di
         form.get("client_assertion", ""), registration, token_url
     )
     scopes = _granted_scopes(form.get("scope", ""))
+    purge_expired()
     _use_jti(claims)
     token = secrets.token_urlsafe(32)
     AccessToken.create(
@@ -139,7 +140,7 @@ def require_scope(registration: Registration, *accepted: str) -> AccessToken:
 
 
 def purge_expired() -> None:
-    """Forget expired tokens, jtis and launch intents' bookkeeping."""
+    """Forget expired access tokens and used jtis/nonces past their lifetime."""
     now = utcnow()
     AccessToken.delete().where(AccessToken.expires_at <= now).execute()
     SeenJwtId.delete().where(SeenJwtId.expires_at <= now).execute()

@@ -40,7 +40,13 @@ def discovery_document(iss: str) -> dict:
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],
         "claims_supported": [
-            "iss", "aud", "sub", "name", "given_name", "family_name", "email",
+            "iss",
+            "aud",
+            "sub",
+            "name",
+            "given_name",
+            "family_name",
+            "email",
         ],
         "https://purl.imsglobal.org/spec/lti-platform-configuration": {
             "product_family_code": "lms_plugin-demo",
@@ -51,7 +57,7 @@ def discovery_document(iss: str) -> dict:
             ],
             "variables": [],
         },
-    }  # fmt: skip
+    }
 
 
 @bp.get("/jwks")

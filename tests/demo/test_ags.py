@@ -63,9 +63,12 @@ def score(**fields) -> dict:
 
 def test_create_read_update_line_item(demo_client, headers):
     item = create(
-        demo_client, headers, resourceId="m01", tag="quiz",
+        demo_client,
+        headers,
+        resourceId="m01",
+        tag="quiz",
         resourceLinkId="demo-link-welcome",
-    )  # fmt: skip
+    )
     assert re.fullmatch(rf"{ISSUER}/api/lineitems/\d+", item["id"])
     assert item["resourceLinkId"] == "demo-link-welcome"
     got = demo_client.get(path(item["id"]), headers=headers).json
@@ -116,16 +119,23 @@ def test_line_item_for_an_unknown_link_is_404(demo_client, headers):
 def test_container_filters_and_pages(demo_client, headers):
     a = create(demo_client, headers, resourceId="m01", tag="quiz")
     b = create(demo_client, headers, resourceId="m02", tag="quiz")
-    c = create(demo_client, headers, resourceId="m02", tag="reflection",
-               resourceLinkId="demo-link-welcome")  # fmt: skip
+    c = create(
+        demo_client,
+        headers,
+        resourceId="m02",
+        tag="reflection",
+        resourceLinkId="demo-link-welcome",
+    )
     url = "/demo/api/lineitems"
     listed = demo_client.get(url, headers=headers)
     assert listed.mimetype == "application/vnd.ims.lis.v2.lineitemcontainer+json"
     assert [i["id"] for i in listed.json] == [a["id"], b["id"], c["id"]]
 
     def ids(query):
-        return [i["id"] for i in demo_client.get(url, query_string=query,
-                                                  headers=headers).json]  # fmt: skip
+        return [
+            i["id"]
+            for i in demo_client.get(url, query_string=query, headers=headers).json
+        ]
 
     assert ids({"resource_id": "m02"}) == [b["id"], c["id"]]
     assert ids({"tag": "quiz"}) == [a["id"], b["id"]]
@@ -223,8 +233,12 @@ def test_invalid_scores(demo_client, headers, fields, status, text):
 def test_progress_without_a_score_is_accepted(demo_client, headers):
     item = create(demo_client, headers)
     url = path(item["id"]) + "/scores"
-    body = score(scoreGiven=None, scoreMaximum=None, activityProgress="Started",
-                 gradingProgress="NotReady")  # fmt: skip
+    body = score(
+        scoreGiven=None,
+        scoreMaximum=None,
+        activityProgress="Started",
+        gradingProgress="NotReady",
+    )
     assert post_json(demo_client, url, body, headers, SCORE_TYPE).status_code == 204
     assert "Started, NotReady" in demo_client.get("/demo/").get_data(as_text=True)
 
@@ -238,8 +252,9 @@ def test_score_request_shape_errors(demo_client, headers, tool_key):
         url, data="{not json", headers={**headers, "Content-Type": SCORE_TYPE}
     )
     assert broken.status_code == 400
-    missing = post_json(demo_client, "/demo/api/lineitems/999/scores", score(),
-                        headers, SCORE_TYPE)  # fmt: skip
+    missing = post_json(
+        demo_client, "/demo/api/lineitems/999/scores", score(), headers, SCORE_TYPE
+    )
     assert missing.status_code == 404
     readonly = bearer(demo_client, tool_key, [READONLY])
     assert post_json(demo_client, url, score(), readonly, SCORE_TYPE).status_code == 403
