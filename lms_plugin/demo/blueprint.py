@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint
 from flask import current_app
 from flask import g
+from flask import redirect
 from flask import request
 
 from lms_plugin.demo.models import Registration
@@ -63,7 +64,24 @@ def _open_demo_database():
             "The demo LMS answers only on a loopback address (127.0.0.1 or localhost).",
             status_code=403,
         )
+    canonical = _canonical_redirect()
+    if canonical:
+        return canonical
     demo_database.connect(reuse_if_open=True)
+
+
+def _canonical_redirect():
+    """Send pages asked for under another host name to DEMO_BASE_URL's.
+
+    Cookies are per host: a course page on ``localhost`` whose launch comes back
+    to ``127.0.0.1`` would not know who is signed in to the demo.
+    """
+    configured = current_app.config.get("DEMO_BASE_URL")
+    if not configured or request.method != "GET":
+        return None
+    if urlsplit(configured).netloc == request.host:
+        return None
+    return redirect(configured.rstrip("/") + request.full_path.rstrip("?"), code=302)
 
 
 @bp.teardown_request

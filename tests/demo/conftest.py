@@ -21,7 +21,7 @@ def demo_client(demo_app):
     return demo_app.test_client()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def tool_key():
     return TestKey("tool-key-1")
 

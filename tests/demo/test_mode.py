@@ -46,9 +46,23 @@ def test_demo_answers_only_loopback_host_names(demo_client):
     response = demo_client.get("/demo/", headers={"Host": "lms.example.org"})
     assert response.status_code == 403
     assert b"loopback" in response.data
-    assert (
-        demo_client.get("/demo/", headers={"Host": "127.0.0.1:8000"}).status_code == 200
-    )
+    other = demo_client.get("/demo/?x=1", headers={"Host": "127.0.0.1:8000"})
+    assert other.status_code == 302  # to DEMO_BASE_URL's host, where its cookie is
+    assert other.headers["Location"] == "http://localhost/demo/?x=1"
+
+
+def test_without_a_base_url_any_loopback_host_is_served(tmp_path):
+    app = make_demo_app(tmp_path, DEMO_BASE_URL=None)
+    try:
+        client = app.test_client()
+        response = client.get("/demo/", headers={"Host": "127.0.0.1:8000"})
+        assert response.status_code == 200
+        doc = client.get(
+            "/demo/.well-known/openid-configuration", headers={"Host": "[::1]:8000"}
+        ).json
+        assert doc["issuer"] == "http://[::1]:8000/demo"
+    finally:
+        close_databases()
 
 
 @pytest.mark.parametrize(
