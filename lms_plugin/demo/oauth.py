@@ -57,7 +57,7 @@ def issue_token(form: Mapping, registration: Registration, token_url: str) -> di
     _use_jti(claims)
     token = secrets.token_urlsafe(32)
     AccessToken.create(
-        token_hash=_hash(token),
+        token_hash=token_hash(token),
         client_id=registration.client_id,
         scopes=" ".join(scopes),
         expires_at=utcnow() + datetime.timedelta(seconds=TOKEN_LIFETIME),
@@ -116,7 +116,8 @@ def _use_jti(claims: dict) -> None:
         ) from None
 
 
-def _hash(token: str) -> str:
+def token_hash(token: str) -> str:
+    """How a token is stored: its SHA-256, never the token itself."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -125,7 +126,9 @@ def require_scope(registration: Registration, *accepted: str) -> AccessToken:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise ServiceError("invalid_token", "a Bearer access token is required", 401)
-    access = AccessToken.get_or_none(AccessToken.token_hash == _hash(token.strip()))
+    access = AccessToken.get_or_none(
+        AccessToken.token_hash == token_hash(token.strip())
+    )
     if access is None or access.client_id != registration.client_id:
         raise ServiceError("invalid_token", "unknown access token", 401)
     if access.expires_at <= utcnow():

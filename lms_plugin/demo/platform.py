@@ -10,6 +10,8 @@ from lms_plugin.demo.blueprint import bp
 from lms_plugin.demo.blueprint import issuer
 from lms_plugin.demo.blueprint import registration
 from lms_plugin.demo.deep_linking import accept_response
+from lms_plugin.demo.dynamic_registration import register_tool
+from lms_plugin.demo.dynamic_registration import use_registration_token
 from lms_plugin.demo.oauth import SUPPORTED_SCOPES
 from lms_plugin.demo.oauth import ServiceError
 from lms_plugin.demo.oauth import issue_token
@@ -34,6 +36,7 @@ def discovery_document(iss: str) -> dict:
         "token_endpoint_auth_methods_supported": ["private_key_jwt"],
         "token_endpoint_auth_signing_alg_values_supported": ["RS256"],
         "jwks_uri": f"{iss}/jwks",
+        "registration_endpoint": f"{iss}/register",
         "scopes_supported": ["openid", *sorted(SUPPORTED_SCOPES)],
         "response_types_supported": ["id_token"],
         "response_modes_supported": ["form_post"],
@@ -90,6 +93,14 @@ def token():
     response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.post("/register")
+def register():
+    """LTI Dynamic Registration: the tool's client registration request."""
+    use_registration_token(request.headers.get("Authorization", ""))
+    body = request.get_json(silent=True)
+    return jsonify(register_tool(body, issuer()))
 
 
 @bp.post("/deep-link-return")
