@@ -81,6 +81,7 @@ class Person(DemoModel):
 
     @property
     def is_instructor(self) -> bool:
+        """True for the course's instructor."""
         return self.role == INSTRUCTOR
 
 
@@ -106,6 +107,7 @@ class Registration(DemoModel):
 
     @property
     def redirect_uri_list(self) -> list[str]:
+        """The registered redirect URIs."""
         return json.loads(self.redirect_uris)
 
 
@@ -122,6 +124,7 @@ class ResourceLink(DemoModel):
 
     @property
     def custom_dict(self) -> dict:
+        """The custom parameters as a dict."""
         return json.loads(self.custom)
 
     @property

@@ -14,6 +14,7 @@ from flask import request
 from peewee import IntegrityError
 
 from lms_plugin.demo.models import AccessToken
+from lms_plugin.demo.models import LaunchIntent
 from lms_plugin.demo.models import Registration
 from lms_plugin.demo.models import SeenJwtId
 from lms_plugin.demo.models import demo_database
@@ -143,7 +144,10 @@ def require_scope(registration: Registration, *accepted: str) -> AccessToken:
 
 
 def purge_expired() -> None:
-    """Forget expired access tokens and used jtis/nonces past their lifetime."""
+    """Forget expired tokens, jtis/nonces and launches past their lifetime."""
     now = utcnow()
     AccessToken.delete().where(AccessToken.expires_at <= now).execute()
     SeenJwtId.delete().where(SeenJwtId.expires_at <= now).execute()
+    # A day's grace keeps an expired launch explainable ("expired", not "unknown").
+    stale = now - datetime.timedelta(days=1)
+    LaunchIntent.delete().where(LaunchIntent.expires_at <= stale).execute()

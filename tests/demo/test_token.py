@@ -158,3 +158,24 @@ def test_bearer_tokens_are_checked(demo_client, tool_key, tool_jwks):
     expired = demo_client.get(url, headers=headers)
     assert expired.status_code == 401
     assert "expired" in expired.json["error_description"]
+
+
+def test_expired_bookkeeping_is_purged_when_tokens_are_issued(
+    demo_client, tool_key, tool_jwks
+):
+    from lms_plugin.demo.models import LaunchIntent
+    from lms_plugin.demo.models import SeenJwtId
+
+    headers = bearer(demo_client, tool_key, [SCORE])
+    demo_client.get("/demo/links/demo-link-welcome/start")  # records a launch
+    long_ago = datetime.datetime(2000, 1, 1)
+    with demo_database.connection_context():
+        AccessToken.update(expires_at=long_ago).execute()
+        SeenJwtId.update(expires_at=long_ago).execute()
+        LaunchIntent.update(expires_at=long_ago).execute()
+    bearer(demo_client, tool_key, [NRPS])
+    with demo_database.connection_context():
+        assert AccessToken.select().count() == 1  # only the new one
+        assert SeenJwtId.select().count() == 1
+        assert LaunchIntent.select().count() == 0
+    assert demo_client.get("/demo/api/memberships", headers=headers).status_code == 401
