@@ -10,6 +10,7 @@ import threading
 from dataclasses import dataclass
 from dataclasses import field
 
+from werkzeug.serving import WSGIRequestHandler
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request
 from werkzeug.wrappers import Response
@@ -144,12 +145,19 @@ def _json(data: dict, status: int) -> Response:
     return Response(json.dumps(data), status, mimetype="application/json")
 
 
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args, **kwargs):
+        pass
+
+
 class ServedLms:
     """Run a :class:`FakeLms` on 127.0.0.1 in a thread until ``close()``."""
 
     def __init__(self, lms: FakeLms):
         self.lms = lms
-        self.server = make_server("127.0.0.1", 0, lms, threaded=True)
+        self.server = make_server(
+            "127.0.0.1", 0, lms, threaded=True, request_handler=_QuietHandler
+        )
         lms.port = self.server.server_port
         self.thread = threading.Thread(
             target=self.server.serve_forever, args=(0.05,), daemon=True

@@ -57,6 +57,15 @@ SCOPES = (
     "https://purl.imsglobal.org/spec/lti-ags/scope/score",
     "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly",
 )
+#: What each scope lets the tool do, for the confirmation page.
+SCOPE_LABELS = {
+    SCOPES[0]: "Create and update grade columns",
+    SCOPES[1]: "Read grade columns",
+    SCOPES[2]: "Read results",
+    SCOPES[3]: "Send scores",
+    SCOPES[4]: "Read the course roster",
+}
+
 #: Identity claims the tool asks for: names for instructors' progress pages,
 #: email so a trainee can be told apart from a namesake.
 CLAIMS = ("iss", "sub", "name", "given_name", "family_name", "email")
@@ -79,6 +88,13 @@ PLACEMENTS = {
         DEEP_LINKING: ["link_selection", "assignment_selection"],
     },
     "moodle": {DEEP_LINKING: ["AddContentMenu"]},
+}
+
+PLACEMENT_LABELS = {
+    "course_navigation": "Course navigation",
+    "link_selection": "Modules > Add > External Tool",
+    "assignment_selection": "Assignments > External Tool submission",
+    "AddContentMenu": "Activity chooser (Deep Linking)",
 }
 
 REQUIRED_CONFIGURATION = (

@@ -22,7 +22,9 @@ from lms_plugin.errors import LmsError
 from lms_plugin.lti.canvas import canvas_developer_key
 from lms_plugin.lti.platforms import PlatformError
 from lms_plugin.lti.platforms import origin_of
+from lms_plugin.lti.registration import PLACEMENT_LABELS
 from lms_plugin.lti.registration import PLACEMENTS
+from lms_plugin.lti.registration import SCOPE_LABELS
 from lms_plugin.lti.registration import Policy
 from lms_plugin.lti.registration import build_tool_registration
 from lms_plugin.lti.registration import fetch_platform_configuration
@@ -52,12 +54,17 @@ def register_form():
         "lti_registration/confirm.html",
         platform=platform,
         registration=build_tool_registration(base, platform),
-        scopes=requested_scopes(platform),
-        placements=PLACEMENTS.get(platform.product_family_code, {}),
+        scopes=[SCOPE_LABELS[scope] for scope in requested_scopes(platform)],
+        placements=_placement_labels(platform.product_family_code),
         openid_configuration=openid_configuration,
         registration_token=token or "",
         form_token=_sign_form(openid_configuration, token),
     )
+
+
+def _placement_labels(family: str) -> list[str]:
+    names = [n for names in PLACEMENTS.get(family, {}).values() for n in names]
+    return [PLACEMENT_LABELS.get(name, name) for name in names]
 
 
 @bp.post("/lti/register")
