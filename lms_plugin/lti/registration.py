@@ -328,13 +328,19 @@ def register_with_platform(
     )
     try:
         registration, created = save_platform(settings)
-    except Exception:
+    except Exception as error:
         log.exception(
             "registered with %s as client_id %s but could not store it",
             platform.issuer,
             client_id,
         )
-        raise
+        raise RegistrationError(
+            f"Your LMS registered the tool as client {client_id}, but the tool could "
+            "not save the registration. Nothing was saved; try again, or add it with "
+            "`lms-plugin platform add`.",
+            detail=type(error).__name__,
+            status_code=500,
+        ) from None
     log.info(
         "dynamic registration %s: %s client_id=%s deployment=%s",
         "created" if created else "updated",

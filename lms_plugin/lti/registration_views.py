@@ -87,10 +87,12 @@ def canvas_config():
 
 @bp.after_request
 def _private(response):
-    # Registration pages carry the platform's one-time token.
+    # Registration pages carry the platform's one-time token: keep it out of
+    # caches and out of Referer headers to other sites. Not "no-referrer": with
+    # it browsers send "Origin: null" on our own form POST.
     if request.endpoint and request.endpoint.startswith("lti_registration.register"):
         response.headers["Cache-Control"] = "no-store"
-        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Referrer-Policy"] = "same-origin"
     return response
 
 
