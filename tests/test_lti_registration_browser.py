@@ -7,6 +7,7 @@ the ``org.imsglobal.lti.close`` message. No cookies are involved.
 
 import shutil
 import threading
+from pathlib import Path
 
 import pytest
 from registration_platform import FakeLms
@@ -38,6 +39,27 @@ def browser():
     driver.quit()
 
 
+def axe_violations(driver) -> list[dict]:
+    """Serious and critical axe-core (WCAG 2.1 A/AA) violations in this frame."""
+    try:
+        import selenium_axe_python
+    except ImportError:
+        pytest.skip("selenium-axe-python (axe-core) is needed")
+    script = Path(selenium_axe_python.__file__).parent / "axe-core" / "axe.min.js"
+    driver.execute_script(script.read_text())
+    violations = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, {runOnly: {type: 'tag', values: "
+        "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"
+        ".then(r => done(r.violations));"
+    )
+    return [
+        (v["id"], v["help"])
+        for v in violations
+        if v["impact"] in {"serious", "critical"}
+    ]
+
+
 @pytest.fixture
 def tool_url(app):
     """The tool on a real HTTP server at 127.0.0.1."""
@@ -60,10 +82,12 @@ def test_register_in_a_cross_site_frame_then_close(browser, tool_url, app):
         WebDriverWait(browser, 15).until(
             lambda d: "Register" in d.find_element("tag name", "h1").text
         )
+        assert axe_violations(browser) == []
         browser.find_element("css selector", "#register-form button").click()
         WebDriverWait(browser, 15).until(
             lambda d: "Registration complete" in d.find_element("tag name", "h1").text
         )
+        assert axe_violations(browser) == []
         browser.switch_to.default_content()
         WebDriverWait(browser, 10).until(
             lambda d: d.execute_script("return received.length") > 0
