@@ -128,6 +128,15 @@ def test_launch_within_leeway_is_accepted(client, platform):
     assert post_launch(client, state, platform.sign(body)).status_code == 303
 
 
+def test_clock_leeway_is_configurable(make_app, platform):
+    client = make_app(LTI_CLOCK_LEEWAY=0).test_client()
+    state, nonce = start_login(client, platform)
+    body = platform.claims(nonce)
+    body["iat"] += 30
+    body["exp"] += 30
+    assert post_launch(client, state, platform.sign(body)).status_code == 400
+
+
 def test_aud_list_with_matching_azp_is_accepted(client, platform):
     state, nonce = start_login(client, platform)
     body = platform.claims(

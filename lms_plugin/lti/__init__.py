@@ -15,7 +15,8 @@ __all__ = ["init_app", "set_resource_landing"]
 
 
 def init_app(app: Flask) -> None:
-    """Register the LTI blueprint, iframe-safe session cookies and ``keys`` commands."""
+    """Register the LTI blueprint, iframe-safe session cookies and CLI commands."""
+    from lms_plugin.lti.commands import deployments_cli
     from lms_plugin.lti.commands import keys_cli
     from lms_plugin.lti.cookies import IframeSessionInterface
     from lms_plugin.lti.views import bp
@@ -27,3 +28,4 @@ def init_app(app: Flask) -> None:
     app.session_interface = IframeSessionInterface()
     app.register_blueprint(bp)
     app.cli.add_command(keys_cli)
+    app.cli.add_command(deployments_cli)
