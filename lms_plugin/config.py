@@ -30,6 +30,9 @@ DEFAULTS = {
     # Trusted proxy hops for Werkzeug's ProxyFix, e.g. {"x_for": 1, "x_proto": 1,
     # "x_host": 1}; empty when the tool is not behind a proxy.
     "PROXY_FIX": {},
+    # Extra origins allowed to frame the tool (CSP frame-ancestors), beyond the
+    # registered platforms, e.g. ["https://lms.example.edu"].
+    "FRAME_ANCESTORS": [],
     # Seconds of clock skew allowed on id_token iat/exp/nbf (Moodle tokens live 60 s).
     "LTI_CLOCK_LEEWAY": 60,
     # A new deployment_id of a known registration: "accept" it, or "hold" it
@@ -37,6 +40,10 @@ DEFAULTS = {
     "LTI_UNKNOWN_DEPLOYMENTS": "accept",
     # Minimum seconds between refetches of a platform JWKS on an unknown kid.
     "LTI_JWKS_REFETCH_AFTER": 60,
+    # Publish COURSES_DIR when the app starts and no course is published yet.
+    "AUTO_PUBLISH": True,
+    # Largest authored file the content pipeline reads, in bytes.
+    "CONTENT_MAX_FILE_BYTES": 1_000_000,
     # The tool's public base URL, e.g. https://tool.example.edu, for places without a
     # request (the CLI's `platform list`). Requests use their own host (PROXY_FIX).
     "BASE_URL": None,
@@ -46,6 +53,22 @@ DEFAULTS = {
     # Origins allowed to use Dynamic Registration, e.g. ["https://moodle.example.edu"];
     # empty: any LMS may register the tool.
     "LTI_REGISTRATION_ALLOWED_ISSUERS": [],
+    # Deliver queued scores from a background thread of the server (the embedded
+    # default). Off when `lms-plugin worker` processes do it.
+    "PASSBACK_THREAD": True,
+    # Scores a sender claims per batch.
+    "PASSBACK_BATCH": 50,
+    # Attempts per score before it is marked failed.
+    "PASSBACK_MAX_ATTEMPTS": 10,
+    # Seconds before the first retry; doubles per attempt (with jitter) up to the max.
+    "PASSBACK_BACKOFF_BASE": 30,
+    "PASSBACK_BACKOFF_MAX": 3600,
+    # Seconds a sender holds claimed scores; a crashed sender's rows wait this long.
+    "PASSBACK_LEASE_SECONDS": 300,
+    # Seconds per AGS HTTP call (token, line item, score).
+    "PASSBACK_HTTP_TIMEOUT": 20,
+    # Seconds an idle sender waits before looking for due scores again.
+    "PASSBACK_POLL_SECONDS": 5,
 }
 
 

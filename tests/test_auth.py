@@ -1,11 +1,11 @@
 """Sign-in comes only from a launch, and roles count only in the launch's context."""
 
 import pytest
-from lti_platform import INSTRUCTOR
-from lti_platform import LEARNER
-from lti_platform import launch
 
 from lms_plugin.auth import role_required
+from tests.lti_platform import INSTRUCTOR
+from tests.lti_platform import LEARNER
+from tests.lti_platform import launch
 
 
 @pytest.fixture

@@ -20,16 +20,16 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
-from lti_platform import PlatformServer
-from lti_platform import TestPlatform
-from lti_platform import login_params
-from lti_platform import make_rsa_key
-from lti_platform import pem
 from werkzeug.serving import make_server
 
 from lms_plugin.db import database
 from lms_plugin.models.lti import LtiNonce
 from lms_plugin.models.lti import User
+from tests.lti_platform import PlatformServer
+from tests.lti_platform import TestPlatform
+from tests.lti_platform import login_params
+from tests.lti_platform import make_rsa_key
+from tests.lti_platform import pem
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -4,9 +4,9 @@ storage when the platform offers it, and a new-window page otherwise."""
 import json
 import re
 
-from lti_platform import login_params
-from lti_platform import post_launch
-from lti_platform import start_login
+from tests.lti_platform import login_params
+from tests.lti_platform import post_launch
+from tests.lti_platform import start_login
 
 HTTPS = "https://localhost"
 

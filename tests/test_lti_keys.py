@@ -4,16 +4,16 @@ keys (fetched over real HTTP, cached in the DB, refetched once on an unknown kid
 import datetime
 
 import pytest
-from lti_platform import PlatformServer
-from lti_platform import TestPlatform
-from lti_platform import post_launch
-from lti_platform import start_login
 
 from lms_plugin.db import database
 from lms_plugin.lti import keys
 from lms_plugin.models.lti import PlatformKeySet
 from lms_plugin.models.lti import ToolKey
 from lms_plugin.models.lti import utcnow
+from tests.lti_platform import PlatformServer
+from tests.lti_platform import TestPlatform
+from tests.lti_platform import post_launch
+from tests.lti_platform import start_login
 
 
 def test_jwks_publishes_a_generated_public_key(client):

@@ -8,19 +8,19 @@ import logging
 import time
 
 import pytest
-from lti_platform import DROP
-from lti_platform import TestPlatform
-from lti_platform import launch
-from lti_platform import make_rsa_key
-from lti_platform import post_launch
-from lti_platform import raw_jwt
-from lti_platform import start_login
 
 from lms_plugin.db import database
 from lms_plugin.lti import claims as c
 from lms_plugin.models.lti import LtiDeployment
 from lms_plugin.models.lti import LtiRegistration
 from lms_plugin.models.lti import User
+from tests.lti_platform import DROP
+from tests.lti_platform import TestPlatform
+from tests.lti_platform import launch
+from tests.lti_platform import make_rsa_key
+from tests.lti_platform import post_launch
+from tests.lti_platform import raw_jwt
+from tests.lti_platform import start_login
 
 
 def _signed(**overrides):
@@ -216,15 +216,15 @@ def test_unknown_deployment_is_held_when_configured(make_app, platform):
     with database.connection_context():
         row = LtiDeployment.get(LtiDeployment.deployment_id == "2:new-deployment")
     assert not row.is_active
-    listing = runner.invoke(args=["deployments", "list", "--held"]).output
+    listing = runner.invoke(args=["platform", "deployments", "--held"]).output
     assert "2:new-deployment" in listing and platform.deployment_id not in listing
-    result = runner.invoke(args=["deployments", "activate", str(row.id)])
-    assert result.exit_code == 0 and "now active" in result.output
+    result = runner.invoke(args=["platform", "activate", "2:new-deployment"])
+    assert result.exit_code == 0 and "active" in result.output
     assert launch(client, platform, deployment_id="2:new-deployment").status_code == 303
-    runner.invoke(args=["deployments", "hold", str(row.id)])
+    runner.invoke(args=["platform", "deactivate", "2:new-deployment"])
     response = launch(client, platform, deployment_id="2:new-deployment")
     assert response.status_code == 403
-    assert runner.invoke(args=["deployments", "activate", "999"]).exit_code != 0
+    assert runner.invoke(args=["platform", "activate", "no-such"]).exit_code != 0
 
 
 def test_known_deployment_is_not_held(make_app, platform):

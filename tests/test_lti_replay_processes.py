@@ -13,8 +13,9 @@ import time
 
 import pytest
 import requests
-from lti_platform import TestPlatform
-from lti_platform import login_params
+
+from tests.lti_platform import TestPlatform
+from tests.lti_platform import login_params
 
 SECRET = "shared-test-secret"
 

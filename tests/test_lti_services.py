@@ -3,14 +3,14 @@ tokens cached in the database per registration + scopes, ``Link`` URLs kept."""
 
 import jwt
 import pytest
-from lti_platform import PlatformServer
-from lti_platform import TestPlatform
 
 from lms_plugin.db import database
 from lms_plugin.lti.services import ToolServiceConnector
 from lms_plugin.lti.tool_config import DbRegistration
 from lms_plugin.models.lti import LtiRegistration
 from lms_plugin.models.lti import ServiceToken
+from tests.lti_platform import PlatformServer
+from tests.lti_platform import TestPlatform
 
 SCOPE_A = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
 SCOPE_B = "https://purl.imsglobal.org/spec/lti-ags/scope/score"

@@ -149,7 +149,7 @@ def test_list_shows_registrations_and_tool_urls(make_app):
     assert "Registrations: 1" in out
     assert "client_id    10000000000001" in out
     assert "1:abc: active" in out
-    assert "9:held: held" in out
+    assert "9:held: HELD" in out
     assert "https://tool.example.edu/lti/login" in out
     assert "https://tool.example.edu/lti/register" in out
     assert "https://tool.example.edu/lti/config/canvas.json" in out
@@ -167,20 +167,49 @@ def test_list_takes_base_url_option_and_says_when_it_has_none(runner):
     assert result.exit_code != 0
 
 
-def test_list_points_held_deployments_at_the_activate_command(runner):
+def test_held_deployment_is_activated_and_deactivated(runner):
     add(runner)
-    held = LtiDeployment.create(
+    LtiDeployment.create(
         registration=LtiRegistration.get(), deployment_id="9:held", is_active=False
     )
-    out = runner.invoke(args=["platform", "list"]).output
-    assert f"9:held: held (id {held.id})" in out
-    assert "lms-plugin deployments activate ID" in out
+    held = runner.invoke(args=["platform", "deployments", "--held"])
+    assert "9:held\theld" in held.output
 
-    result = runner.invoke(args=["deployments", "activate", str(held.id)])
+    result = runner.invoke(args=["platform", "activate", "9:held"])
     assert result.exit_code == 0, result.output
-    out = runner.invoke(args=["platform", "list"]).output
-    assert f"9:held: active (id {held.id})" in out
-    assert "deployments activate" not in out
+    assert LtiDeployment.get(deployment_id="9:held").is_active
+    assert (
+        "No held deployments."
+        in runner.invoke(args=["platform", "deployments", "--held"]).output
+    )
+
+    result = runner.invoke(args=["platform", "deactivate", "9:held"])
+    assert result.exit_code == 0
+    assert not LtiDeployment.get(deployment_id="9:held").is_active
+
+
+def test_activate_unknown_or_ambiguous_deployment_fails(runner):
+    result = runner.invoke(args=["platform", "activate", "nope"])
+    assert result.exit_code != 0
+    assert "No deployment 'nope'" in result.output
+
+    add(runner, "--deployment-id", "1")
+    other = list(CANVAS)
+    other[other.index("--client-id") + 1] = "10000000000002"
+    add(runner, "--deployment-id", "1", base=other)
+    LtiDeployment.update(is_active=False).execute()
+
+    result = runner.invoke(args=["platform", "activate", "1"])
+    assert result.exit_code != 0
+    assert "--client-id" in result.output
+    assert LtiDeployment.select().where(LtiDeployment.is_active).count() == 0
+
+    result = runner.invoke(
+        args=["platform", "activate", "1", "--client-id", "10000000000002"]
+    )
+    assert result.exit_code == 0, result.output
+    active = LtiDeployment.select().where(LtiDeployment.is_active)
+    assert [d.registration.client_id for d in active] == ["10000000000002"]
 
 
 def test_readme_documents_platform_commands_and_settings():
@@ -189,7 +218,9 @@ def test_readme_documents_platform_commands_and_settings():
 
     readme = (PROJECT_ROOT / "README.md").read_text()
     for name in platform_cli.commands:
-        assert f"`lms-plugin platform {name}" in readme, name
+        if name != "deactivate":  # documented beside activate
+            assert f"`lms-plugin platform {name}" in readme, name
+    assert "`deactivate`" in readme
     for key in (
         "BASE_URL",
         "LTI_ALLOW_HTTP_LOCALHOST",

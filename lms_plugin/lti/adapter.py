@@ -90,7 +90,6 @@ def build_login() -> "ToolOIDCLogin":
         DbToolConf(),
         session_service=session_service,
         cookie_service=cookies,
-        launch_data_storage=storage.DbLaunchDataStorage(),
     )
 
 

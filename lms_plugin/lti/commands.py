@@ -1,11 +1,10 @@
-"""``lms-plugin keys …`` and ``lms-plugin deployments …``: thin CLI wrappers."""
+"""``lms-plugin keys …`` (list, rotate signing keys) and ``lms-plugin roster sync``."""
 
 import click
 from flask.cli import AppGroup
 
 from lms_plugin.db import database
 from lms_plugin.lti import keys
-from lms_plugin.lti import tool_config
 
 keys_cli = AppGroup("keys", help="The tool's signing keys (published at /lti/jwks).")
 
@@ -35,44 +34,32 @@ def rotate_command(grace_days: float) -> None:
     click.echo(f"new signing key {key.kid}; old keys published for {grace_days:g} days")
 
 
-deployments_cli = AppGroup(
-    "deployments", help="Platform deployments of the tool (LTI_UNKNOWN_DEPLOYMENTS)."
+roster_cli = AppGroup("roster", help="Course rosters from Names and Roles (NRPS).")
+
+
+@roster_cli.command("sync")
+@click.option(
+    "--context",
+    "context_id",
+    required=True,
+    type=int,
+    help="The tool's id of the course context (lti_context.id).",
 )
+def roster_sync_command(context_id: int) -> None:
+    """Fetch a course's full roster from its platform and record every member."""
+    from lms_plugin.lti.nrps import RosterError
+    from lms_plugin.lti.nrps import sync_roster
+    from lms_plugin.models.lti import LtiContext
 
-
-@deployments_cli.command("list")
-@click.option("--held", is_flag=True, help="Only deployments waiting for approval.")
-def list_deployments_command(held: bool) -> None:
-    """List deployments: id, state, issuer, client_id, deployment_id."""
     with database.connection_context():
-        for row in tool_config.list_deployments(held_only=held):
-            state = "active" if row.is_active else "held"
-            registration = row.registration
-            click.echo(
-                f"{row.id:>5}  {state:6}  {registration.issuer}  "
-                f"{registration.client_id}  {row.deployment_id}"
-            )
-
-
-@deployments_cli.command("activate")
-@click.argument("deployment", type=int)
-def activate_command(deployment: int) -> None:
-    """Let launches of a held DEPLOYMENT (its id from ``list``) through."""
-    _set_active(deployment, True)
-
-
-@deployments_cli.command("hold")
-@click.argument("deployment", type=int)
-def hold_command(deployment: int) -> None:
-    """Refuse launches of DEPLOYMENT until it is activated again."""
-    _set_active(deployment, False)
-
-
-def _set_active(deployment: int, active: bool) -> None:
-    with database.connection_context():
-        row = tool_config.set_deployment_active(deployment, active)
-    if row is None:
-        raise click.ClickException(f"no deployment with id {deployment}")
+        context = LtiContext.get_or_none(LtiContext.id == context_id)
+        if context is None:
+            raise click.ClickException(f"no course context with id {context_id}")
+        try:
+            result = sync_roster(context)
+        except RosterError as error:
+            raise click.ClickException(f"{error.message} ({error.detail})") from None
     click.echo(
-        f"deployment {row.deployment_id} is now {'active' if active else 'held'}"
+        f"{result.members} members on {result.pages} page(s): {result.added} new, "
+        f"{result.updated} updated, {result.absent} no longer listed (Absent)"
     )

@@ -1,6 +1,4 @@
-"""``lms-plugin platform add|list``: register LMSs by hand and list them.
-
-Held deployments are accepted with ``lms-plugin deployments activate``.
+"""``lms-plugin platform …``: register LMSs by hand, list them, accept deployments.
 
 Thin wrappers over ``lti/platforms.py``; every bad input is a one-line error and
 a non-zero exit, with the database unchanged.
@@ -16,6 +14,7 @@ from lms_plugin.lti.platforms import PlatformSettings
 from lms_plugin.lti.platforms import check_url
 from lms_plugin.lti.platforms import list_platforms
 from lms_plugin.lti.platforms import save_platform
+from lms_plugin.lti.platforms import set_deployment_active
 from lms_plugin.lti.platforms import validate_settings
 from lms_plugin.lti.registration import tool_urls
 from lms_plugin.lti.registration_views import policy_for
@@ -123,9 +122,64 @@ def _echo_registration(registration, deployments) -> None:
     if not deployments:
         click.echo("  deployments  none yet (arrive with the first launch)")
     for deployment in deployments:
+        state = "active" if deployment.is_active else "HELD (run platform activate)"
+        click.echo(f"  deployment   {deployment.deployment_id}: {state}")
+
+
+@platform_cli.command("deployments")
+@click.option("--held", is_flag=True, help="Only deployments waiting to be accepted.")
+def deployments_command(held) -> None:
+    """List deployments with their registration and state."""
+    rows = [
+        (registration, deployment)
+        for registration, deployments in list_platforms()
+        for deployment in deployments
+        if not (held and deployment.is_active)
+    ]
+    if not rows:
+        click.echo("No held deployments." if held else "No deployments.")
+    for registration, deployment in rows:
         state = "active" if deployment.is_active else "held"
         click.echo(
-            f"  deployment   {deployment.deployment_id}: {state} (id {deployment.id})"
+            f"{deployment.deployment_id}\t{state}\t{registration.issuer}\t"
+            f"client_id {registration.client_id}"
         )
-    if any(not deployment.is_active for deployment in deployments):
-        click.echo("  accept held deployments: lms-plugin deployments activate ID")
+
+
+def _deployment_options(command):
+    command = click.option(
+        "--client-id", default=None, help="Narrow to this client id."
+    )(command)
+    command = click.option("--issuer", default=None, help="Narrow to this issuer.")(
+        command
+    )
+    return click.argument("deployment_id")(command)
+
+
+@platform_cli.command("activate")
+@_deployment_options
+def activate_command(deployment_id, issuer, client_id) -> None:
+    """Accept a held deployment so its launches are let in."""
+    _set_active(deployment_id, True, issuer, client_id)
+
+
+@platform_cli.command("deactivate")
+@_deployment_options
+def deactivate_command(deployment_id, issuer, client_id) -> None:
+    """Hold a deployment again: its launches are refused."""
+    _set_active(deployment_id, False, issuer, client_id)
+
+
+def _set_active(deployment_id, active, issuer, client_id) -> None:
+    try:
+        deployment = set_deployment_active(
+            deployment_id, active, issuer=issuer, client_id=client_id
+        )
+    except PlatformError as error:
+        _fail(error)
+    registration = deployment.registration
+    state = "active" if active else "held"
+    click.echo(
+        f"deployment {deployment.deployment_id} of {registration.issuer} "
+        f"(client_id {registration.client_id}): {state}"
+    )

@@ -1,4 +1,4 @@
-"""Registering platforms (LMSs) with the tool: validation and upsert.
+"""Registering platforms (LMSs) with the tool: validation, upsert, deployments.
 
 One place writes ``LtiRegistration`` and ``LtiDeployment`` rows for both ways a
 platform arrives: an admin's ``lms-plugin platform add`` and LTI Dynamic
@@ -197,3 +197,41 @@ def list_platforms() -> list[tuple[LtiRegistration, list[LtiDeployment]]]:
     for deployment in LtiDeployment.select().order_by(LtiDeployment.id):
         deployments[deployment.registration_id].append(deployment)
     return [(r, deployments[r.id]) for r in registrations]
+
+
+def find_deployments(
+    deployment_id: str, issuer: str | None = None, client_id: str | None = None
+) -> list[LtiDeployment]:
+    """Deployments with this id, narrowed to one registration when given."""
+    query = (
+        LtiDeployment.select(LtiDeployment, LtiRegistration)
+        .join(LtiRegistration)
+        .where(LtiDeployment.deployment_id == deployment_id)
+    )
+    if issuer:
+        query = query.where(LtiRegistration.issuer == issuer)
+    if client_id:
+        query = query.where(LtiRegistration.client_id == client_id)
+    return list(query.order_by(LtiDeployment.id))
+
+
+def set_deployment_active(
+    deployment_id: str,
+    active: bool,
+    *,
+    issuer: str | None = None,
+    client_id: str | None = None,
+) -> LtiDeployment:
+    """Accept (or hold again) one deployment; the id must match exactly one row."""
+    matches = find_deployments(deployment_id, issuer, client_id)
+    if not matches:
+        raise PlatformError(f"No deployment {deployment_id!r} is known.")
+    if len(matches) > 1:
+        raise PlatformError(
+            f"Deployment {deployment_id!r} exists under {len(matches)} registrations; "
+            "add --issuer and --client-id to choose one."
+        )
+    deployment = matches[0]
+    deployment.is_active = active
+    deployment.save()
+    return deployment

@@ -7,6 +7,7 @@ parameters, plus an Origin check on the POST.
 """
 
 import hashlib
+from urllib.parse import urlsplit
 
 from flask import Blueprint
 from flask import Flask
@@ -18,9 +19,12 @@ from itsdangerous import BadSignature
 from itsdangerous import SignatureExpired
 from itsdangerous import URLSafeTimedSerializer
 
+from lms_plugin import csrf
+from lms_plugin import security
 from lms_plugin.errors import LmsError
 from lms_plugin.lti.canvas import canvas_developer_key
 from lms_plugin.lti.platforms import PlatformError
+from lms_plugin.lti.platforms import guess_family
 from lms_plugin.lti.platforms import origin_of
 from lms_plugin.lti.registration import PLACEMENT_LABELS
 from lms_plugin.lti.registration import PLACEMENTS
@@ -68,6 +72,7 @@ def _placement_labels(family: str) -> list[str]:
 
 
 @bp.post("/lti/register")
+@csrf.exempt  # inside the LMS iframe: the signed form token (not the session) guards it
 def register_submit():
     """Register with the LMS, then tell the LMS window to close this frame."""
     _check_origin()
@@ -86,14 +91,44 @@ def canvas_config():
 
 
 @bp.after_request
-def _private(response):
-    # Registration pages carry the platform's one-time token: keep it out of
-    # caches and out of Referer headers to other sites. Not "no-referrer": with
-    # it browsers send "Origin: null" on our own form POST.
+def _registration_headers(response):
     if request.endpoint and request.endpoint.startswith("lti_registration.register"):
+        # The page carries the platform's one-time token: keep it out of caches
+        # and out of Referer headers to other sites. Not "no-referrer": with it
+        # browsers send "Origin: null" on our own form POST.
         response.headers["Cache-Control"] = "no-store"
         response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["Content-Security-Policy"] = registration_csp(
+            request.values.get("openid_configuration", "")
+        )
     return response
+
+
+#: security.py's policy; registration pages only widen frame-ancestors.
+CSP_BASE = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+    "script-src 'self'; object-src 'none'; base-uri 'none'"
+)
+
+
+def registration_csp(openid_configuration: str) -> str:
+    """The page's CSP: framable by the LMS that is registering, though unknown yet.
+
+    security.py lets only registered platforms frame the tool; the LMS running
+    Dynamic Registration frames this page before it is registered. Canvas cloud
+    serves its admin pages from each institution's instructure.com host.
+    """
+    ancestors = [security.frame_ancestors()]
+    try:
+        url = _policy().check_url(openid_configuration, "openid_configuration")
+        _policy().check_allowed(url)
+    except PlatformError:
+        return f"{CSP_BASE}; frame-ancestors {ancestors[0]}"
+    parts = urlsplit(url)
+    ancestors.append(f"{parts.scheme}://{parts.netloc}")
+    if guess_family(url) == "canvas":
+        ancestors.extend(security.CANVAS_CLOUD_ORIGINS)
+    return f"{CSP_BASE}; frame-ancestors {' '.join(ancestors)}"
 
 
 def _policy() -> Policy:

@@ -131,27 +131,8 @@ def held_deployment_error(registration: LtiRegistration, deployment_id: str):
             f"Deployment {deployment_id!r} of registration {registration.issuer} / "
             f"client_id {registration.client_id} is held (new deployments are "
             "held when LTI_UNKNOWN_DEPLOYMENTS = 'hold'). Let its launches through "
-            "with lms-plugin deployments list --held, then deployments activate ID."
+            "with lms-plugin platform deployments --held, then platform activate ID."
         ),
         status_code=403,
         title="Deployment waiting for approval",
     )
-
-
-def list_deployments(held_only: bool = False) -> list[LtiDeployment]:
-    """Deployments with their registrations, newest first."""
-    query = (
-        LtiDeployment.select(LtiDeployment, LtiRegistration)
-        .join(LtiRegistration)
-        .order_by(LtiDeployment.created_at.desc(), LtiDeployment.id.desc())
-    )
-    return list(query.where(~LtiDeployment.is_active) if held_only else query)
-
-
-def set_deployment_active(deployment_pk: int, active: bool) -> LtiDeployment | None:
-    """Accept (or hold again) the deployment with primary key ``deployment_pk``."""
-    row = LtiDeployment.get_or_none(LtiDeployment.id == deployment_pk)
-    if row is not None:
-        row.is_active = active
-        row.save()
-    return row

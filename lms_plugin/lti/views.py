@@ -9,6 +9,7 @@ from flask import session
 from flask_login import current_user
 from flask_login import login_required
 
+from lms_plugin import csrf
 from lms_plugin.auth import SESSION_CONTEXT_ID
 from lms_plugin.auth import SESSION_RESOURCE_LINK_ID
 from lms_plugin.errors import LaunchError
@@ -24,15 +25,29 @@ log = logging.getLogger(__name__)
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@csrf.exempt  # a cross-site form post from the platform; LTI state protects it
 def login():
     """OIDC third-party initiated login (LTI 1.3 §5.1.1, Security Framework §5.1.1)."""
     return start_login()
 
 
 @bp.post("/launch")
+@csrf.exempt  # the platform's form post; id_token, state and nonce protect it
 def launch():
     """The platform's id_token form post: resource-link and deep-linking launches."""
     return handle_launch()
+
+
+@bp.get("/launch")
+def launch_by_get():
+    """A reload or bookmark of the launch URL: explain instead of a bare 405."""
+    raise LaunchError(
+        "This address only works when your course platform opens the tool. Go "
+        "back to your course and open the tool from there.",
+        detail="GET /lti/launch: launches arrive as a form POST from the platform.",
+        status_code=405,
+        title="Open the tool from your course",
+    )
 
 
 @bp.get("/jwks")

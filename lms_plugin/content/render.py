@@ -1,0 +1,223 @@
+"""Markdown to sanitized HTML: the CommonMark subset of courses/FORMAT.md.
+
+markdown-it-py with raw HTML off (it is escaped, never rendered), tables,
+strikethrough, ``:::`` callouts rendered as labelled ``<aside>`` landmarks, and
+``[@key]`` citations numbered per page (or per question) with the reference list
+appended. Every output passes through ``sanitize.clean_html``.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping
+
+from markdown_it import MarkdownIt
+from markdown_it.rules_inline import StateInline
+from mdit_py_plugins.container import container_plugin
+
+from lms_plugin.content.data import Reference
+from lms_plugin.content.sanitize import clean_html
+
+#: Callout name -> the label screen readers announce and sighted readers see.
+CALLOUTS = {
+    "pearl": "Clinical pearl",
+    "reflection": "Reflection",
+    "mentor": "The mentor's perspective",
+    "mentee": "The mentee's perspective",
+    "example": "Worked example",
+    "caution": "Caution",
+    "note": "Note",
+}
+
+#: Bump when rendered output changes, so the next publish re-renders everything.
+RENDER_VERSION = "1"
+
+KEY = r"[a-z0-9][a-z0-9-]*"
+CITATION = re.compile(rf"\[@({KEY}(?:\s*;\s*@{KEY})*)\]")
+CITED_KEY = re.compile(rf"@({KEY})")
+_ALIGN = re.compile(r"text-align:(left|center|right)")
+
+
+def _citation_rule(state: StateInline, silent: bool) -> bool:
+    if not state.src.startswith("[@", state.pos):
+        return False
+    match = CITATION.match(state.src, state.pos)
+    if not match:
+        return False
+    if not silent:
+        token = state.push("citation", "", 0)
+        token.meta = {"keys": CITED_KEY.findall("@" + match.group(1))}
+        token.content = match.group(0)
+    state.pos = match.end()
+    return True
+
+
+def _render_citation(self, tokens, idx, options, env) -> str:
+    citations: Citations | None = env.get("citations")
+    token = tokens[idx]
+    if citations is None or not all(k in citations.refs for k in token.meta["keys"]):
+        return html.escape(token.content)
+    links = [citations.link(key) for key in token.meta["keys"]]
+    return f'<sup class="cite">[{", ".join(links)}]</sup>'
+
+
+def _callout_renderer(name: str):
+    label = CALLOUTS[name]
+
+    def render(self, tokens, idx, options, env) -> str:
+        if tokens[idx].nesting == 1:
+            return (
+                f'<aside class="callout callout-{name}" aria-label="{label}">\n'
+                f'<p class="callout-title">{label}</p>\n'
+            )
+        return "</aside>\n"
+
+    return render
+
+
+def _alignment_to_class(state) -> None:
+    # markdown-it aligns table cells with style=""; the allow-list has no style.
+    for token in state.tokens:
+        style = token.attrGet("style") if token.attrs else None
+        if style and (match := _ALIGN.search(str(style))):
+            token.attrs.pop("style")
+            token.attrSet("class", f"align-{match.group(1)}")
+
+
+def _build(*, lint: bool = False) -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": lint, "linkify": False})
+    md.enable(["table", "strikethrough"])
+    md.inline.ruler.before("link", "citation", _citation_rule)
+    md.add_render_rule("citation", _render_citation)
+    md.core.ruler.push("align_to_class", _alignment_to_class)
+    for name in CALLOUTS:
+        container_plugin(md, name, render=_callout_renderer(name))
+    if lint:
+        # The lint parser keeps every link and raw HTML so validate can report them.
+        md.validateLink = lambda url: True
+    return md
+
+
+_md = _build()
+_lint_md = _build(lint=True)
+
+
+class Citations:
+    """Numbers ``[@key]`` citations in order of first use within one scope."""
+
+    def __init__(self, refs: Mapping[str, Reference], scope: str):
+        self.refs = refs
+        self.scope = scope
+        self.order: list[str] = []
+
+    def number(self, key: str) -> int:
+        """The number of ``key`` in this scope, assigned on first use."""
+        if key not in self.order:
+            self.order.append(key)
+        return self.order.index(key) + 1
+
+    def link(self, key: str) -> str:
+        """The in-text link to ``key``'s entry in the reference list."""
+        n = self.number(key)
+        return (
+            f'<a href="#ref-{self.scope}-{n}">'
+            f'<span class="visually-hidden">Reference </span>{n}</a>'
+        )
+
+    def list_html(self, listed=(), heading: int = 2) -> str:
+        """The numbered reference list (cited keys first, then ``listed`` ones)."""
+        for key in listed:
+            if key in self.refs:
+                self.number(key)
+        if not self.order:
+            return ""
+        items = "".join(
+            f'<li id="ref-{self.scope}-{n}">{_reference_html(self.refs[key])}</li>'
+            for n, key in enumerate(self.order, start=1)
+        )
+        head = f"h{heading}"
+        return clean_html(
+            f'<section class="references" aria-labelledby="refs-{self.scope}">'
+            f'<{head} id="refs-{self.scope}">References</{head}><ol>{items}</ol>'
+            "</section>"
+        )
+
+
+def _reference_html(ref: Reference) -> str:
+    text = html.escape(ref.citation)
+    if ref.url and str(ref.url).startswith(("http://", "https://")):
+        url = html.escape(str(ref.url), quote=True)
+        text += f' <a href="{url}">{url}</a>'
+    return text
+
+
+def markdown_html(text, citations: Citations | None = None, inline=False) -> str:
+    """Render Markdown ``text`` to sanitized HTML (``inline``: no paragraph)."""
+    env = {"citations": citations}
+    source = str(text or "")
+    rendered = _md.renderInline(source, env) if inline else _md.render(source, env)
+    return clean_html(rendered)
+
+
+def lint_tokens(text: str):
+    """Block tokens of ``text`` parsed permissively (raw HTML and any link kept)."""
+    return _lint_md.parse(str(text or ""), {})
+
+
+def cited_keys(text) -> list[str]:
+    """Every citation key used in ``text``, in order."""
+    groups = CITATION.findall(str(text or ""))
+    return [key for group in groups for key in CITED_KEY.findall("@" + group)]
+
+
+_ENTRY_FIELDS = {
+    "options": ("text", "feedback"),
+    "pairs": ("prompt", "answer", "feedback"),
+    "items": ("text", "feedback"),
+}
+
+
+def render_question(q: dict, refs: Mapping[str, Reference]) -> dict:
+    """Add ``X_html`` beside every Markdown field ``X`` of a normalized question."""
+    citations = Citations(refs, scope=str(q.get("id", "q")))
+    out = dict(q)
+    for key in ("stimulus", "stem"):
+        if isinstance(q.get(key), str):
+            out[f"{key}_html"] = markdown_html(q[key], citations)
+    for list_key, keys in _ENTRY_FIELDS.items():
+        if isinstance(q.get(list_key), list):
+            out[list_key] = [_render_entry(e, keys, citations) for e in q[list_key]]
+    if isinstance(q.get("distractors"), list):
+        out["distractors_html"] = [
+            markdown_html(d, citations, inline=True) for d in q["distractors"]
+        ]
+    if isinstance(q.get("feedback"), dict):
+        out["feedback_html"] = {
+            k: markdown_html(v, citations, inline=True)
+            for k, v in q["feedback"].items()
+        }
+    if isinstance(q.get("questions"), list):
+        out["questions"] = [render_question(child, refs) for child in q["questions"]]
+    tail = "rationale" if isinstance(q.get("rationale"), str) else "stimulus"
+    body = markdown_html(q.get(tail), citations) if tail == "rationale" else ""
+    references = citations.list_html(listed=q.get("references") or (), heading=3)
+    if tail == "rationale" or references:
+        out[f"{tail}_html"] = (body or out.get(f"{tail}_html", "")) + references
+    return out
+
+
+def _render_entry(entry, keys, citations: Citations):
+    if not isinstance(entry, dict):
+        return entry
+    out = dict(entry)
+    for key in keys:
+        if isinstance(entry.get(key), str):
+            out[f"{key}_html"] = markdown_html(entry[key], citations, inline=True)
+    return out
+
+
+def render_page(page_id: str, body: str, listed, refs: Mapping[str, Reference]) -> str:
+    """A page body as sanitized HTML with its numbered reference list appended."""
+    citations = Citations(refs, scope=page_id)
+    return markdown_html(body, citations) + citations.list_html(listed=listed or ())

@@ -1,0 +1,200 @@
+"""Published course content: courses, modules, pages, questions and references.
+
+Rows are written only by ``lms_plugin.content.publish``, which upserts by the
+stable ids authors give in ``courses/`` (the ``slug`` columns): primary keys never
+change, nothing is deleted, and removed items get ``retired_at``. Columns ending in
+``_html`` hold sanitized HTML and are the only ones templates may mark safe.
+
+Versioning: a module whose module.yaml or quiz.yaml changed gets a new
+:class:`ModuleVersion`; a question whose content changed gets a new
+:class:`QuestionVersion`. ``Module.version`` / ``Question.version`` name the
+current version number. Learner attempts point at ``QuestionVersion.id`` (and the
+quiz settings at ``ModuleVersion.id``); those rows are immutable. Pages are updated
+in place and tracked by ``content_hash``.
+
+``QuestionVersion.data`` contract (what the quiz engine scores from): the question
+mapping in courses/FORMAT.md shape, defaults filled in::
+
+    {"id", "type", "objective", "points" (default 1), "bloom", "difficulty",
+     "stem", "stem_html", "rationale", "rationale_html", "references": [keys],
+     # single / multiple ("scoring": "partial" | "all_or_nothing", default partial)
+     "options": [{"id", "text", "text_html", "correct": bool,
+                  "feedback", "feedback_html"}],
+     # true_false
+     "answer": bool, "feedback": {"true", "false"}, "feedback_html": {...},
+     # matching ("scoring" default partial)
+     "pairs": [{"id", "prompt", "prompt_html", "answer", "answer_html",
+                "feedback", "feedback_html"}], "distractors": [text],
+     "distractors_html": [html],
+     # ordering: items in the CORRECT order ("scoring" default partial)
+     "items": [{"id", "text", "text_html", "feedback", "feedback_html"}],
+     # short_text: compare lms_plugin.content.questions.normalize_answer()
+     "answers": [text], "feedback": {"correct", "incorrect"}, "feedback_html": {...},
+     # case_set: children are full question dicts of the other types, each
+     # with its own id, the set's objective and its own *_html fields
+     "stimulus", "stimulus_html", "questions": [...]}
+
+Every Markdown field ``X`` also appears as ``X_html``, rendered and sanitized;
+``rationale_html`` ends with the numbered reference list of the question's citations.
+"""
+
+import json
+
+from peewee import CharField
+from peewee import DateTimeField
+from peewee import ForeignKeyField
+from peewee import IntegerField
+from peewee import TextField
+
+from lms_plugin.db import BaseModel
+from lms_plugin.models.lti import utcnow
+
+
+class JSONField(TextField):
+    """A JSON document stored as text (same on SQLite and PostgreSQL)."""
+
+    def db_value(self, value):
+        if value is None:
+            return None
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+    def python_value(self, value):
+        return None if value is None else json.loads(value)
+
+
+class Course(BaseModel):
+    """A course folder as last published."""
+
+    slug = CharField(max_length=128, unique=True)
+    title = TextField()
+    summary_html = TextField(default="")
+    version = CharField(max_length=32, default="")
+    audiences = JSONField(default=list)
+    source_hash = CharField(max_length=64, default="")  # of every file, last publish
+    published_at = DateTimeField(default=utcnow)
+
+
+class Module(BaseModel):
+    """A module, identified forever by its folder name (``slug``)."""
+
+    course = ForeignKeyField(Course, backref="modules")
+    slug = CharField(max_length=128, unique=True)
+    position = IntegerField()
+    version = IntegerField(default=1)  # current ModuleVersion.number
+    content_hash = CharField(max_length=64)
+    retired_at = DateTimeField(null=True)
+    updated_at = DateTimeField(default=utcnow)
+
+    @classmethod
+    def active(cls):
+        """Modules still in the course, in course order."""
+        return cls.select().where(cls.retired_at.is_null()).order_by(cls.position)
+
+    def current(self) -> "ModuleVersion":
+        """The module's current version."""
+        return self.versions.where(ModuleVersion.number == self.version).get()
+
+
+class ModuleVersion(BaseModel):
+    """An immutable snapshot of a module's metadata and quiz settings."""
+
+    module = ForeignKeyField(Module, backref="versions")
+    number = IntegerField()
+    content_hash = CharField(max_length=64)
+    title = TextField()
+    summary_html = TextField(default="")
+    est_minutes = IntegerField()
+    objectives = JSONField(default=list)  # [{id, text, bloom}]
+    competencies = JSONField(default=dict)  # framework -> [names]
+    completion = JSONField(default=dict)  # {require_all_pages, require_quiz_pass}
+    audiences = JSONField(default=list)
+    quiz = JSONField(null=True)  # quiz.yaml with defaults, or null without a quiz
+    meta = JSONField(default=dict)  # version label, status, review
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("module", "number"), True),)
+
+
+class Page(BaseModel):
+    """A page of a module; updated in place, its changes tracked by content_hash."""
+
+    course = ForeignKeyField(Course, backref="pages")
+    module = ForeignKeyField(Module, backref="pages")
+    slug = CharField(max_length=128)
+    position = IntegerField()
+    title = TextField()
+    type = CharField(max_length=32)
+    body_html = TextField()
+    est_minutes = IntegerField()
+    objectives = JSONField(default=list)
+    references = JSONField(default=list)
+    jurisdiction = CharField(max_length=64, null=True)
+    content_hash = CharField(max_length=64)
+    retired_at = DateTimeField(null=True)
+    updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("course", "slug"), True),)
+
+
+class Question(BaseModel):
+    """A bank item's identity; its content lives in :class:`QuestionVersion`."""
+
+    course = ForeignKeyField(Course, backref="questions")
+    module = ForeignKeyField(Module, backref="questions")
+    slug = CharField(max_length=128)
+    type = CharField(max_length=32)  # fixed once published
+    objective = CharField(max_length=128)
+    position = IntegerField()
+    version = IntegerField(default=1)  # current QuestionVersion.number
+    content_hash = CharField(max_length=64)
+    retired_at = DateTimeField(null=True)
+    updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("course", "slug"), True),)
+
+    def current(self) -> "QuestionVersion":
+        """The question's current version."""
+        return self.versions.where(QuestionVersion.number == self.version).get()
+
+
+class QuestionVersion(BaseModel):
+    """An immutable version of a question; ``data`` follows the module docstring."""
+
+    question = ForeignKeyField(Question, backref="versions")
+    number = IntegerField()
+    content_hash = CharField(max_length=64)
+    data = JSONField()
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("question", "number"), True),)
+
+
+class Reference(BaseModel):
+    """A citable source from a references.yaml (``module`` null: course-wide)."""
+
+    course = ForeignKeyField(Course, backref="references")
+    module = ForeignKeyField(Module, backref="references", null=True)
+    key = CharField(max_length=128)
+    citation = TextField()
+    url = TextField(null=True)
+    jurisdiction = CharField(max_length=64, null=True)
+    content_hash = CharField(max_length=64)
+    retired_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("course", "key"), True),)
+
+
+CONTENT_MODELS = [
+    Course,
+    Module,
+    ModuleVersion,
+    Page,
+    Question,
+    QuestionVersion,
+    Reference,
+]

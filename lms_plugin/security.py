@@ -1,0 +1,84 @@
+"""Security headers for pages shown inside LMS iframes.
+
+Never ``X-Frame-Options: DENY``: the tool lives in an iframe. Instead the CSP
+``frame-ancestors`` lists the registered platforms' origins (issuer, login and
+key-set hosts), Canvas cloud's institution domains for Canvas registrations,
+and ``FRAME_ANCESTORS`` from the configuration. Each process rereads the
+registrations at most every ``_TTL`` seconds (derived data, safe to hold).
+"""
+
+import logging
+import time
+from urllib.parse import urlparse
+
+from flask import Flask
+from flask import current_app
+
+log = logging.getLogger(__name__)
+_TTL = 60.0
+_cache: dict[str, tuple[float, str]] = {}
+
+#: Canvas cloud serves each institution from its own instructure.com host.
+CANVAS_CLOUD_ORIGINS = ("https://*.instructure.com",)
+
+
+def _origin(url: str | None) -> str | None:
+    parsed = urlparse(url or "")
+    if parsed.scheme in ("http", "https") and parsed.netloc:
+        return f"{parsed.scheme}://{parsed.netloc}"
+    return None
+
+
+def platform_origins() -> list[str]:
+    """Origins allowed to frame the tool, from registrations and configuration."""
+    from lms_plugin.models.lti import LtiRegistration
+
+    origins = set(current_app.config["FRAME_ANCESTORS"])
+    query = LtiRegistration.select().where(LtiRegistration.is_active)
+    for registration in query:
+        for url in (
+            registration.issuer,
+            registration.auth_login_url,
+            registration.key_set_url,
+        ):
+            origin = _origin(url)
+            if origin:
+                origins.add(origin)
+        if "instructure" in registration.issuer or (
+            registration.platform_family == "canvas"
+        ):
+            origins.update(CANVAS_CLOUD_ORIGINS)
+    return sorted(origins)
+
+
+def frame_ancestors() -> str:
+    """The ``frame-ancestors`` source list, cached per process for a minute."""
+    now = time.monotonic()
+    cached = _cache.get("value")
+    if cached and now - cached[0] < _TTL:
+        return cached[1]
+    try:
+        value = " ".join(["'self'", *platform_origins()])
+    except Exception as error:  # a database hiccup must not break every page
+        log.warning("frame-ancestors falls back to the last known list: %s", error)
+        return cached[1] if cached else "'self'"
+    _cache["value"] = (now, value)
+    return value
+
+
+def _add_headers(response):
+    policy = (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+        "script-src 'self'; object-src 'none'; base-uri 'none'; "
+        f"frame-ancestors {frame_ancestors()}"
+    )
+    response.headers.setdefault("Content-Security-Policy", policy)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Add the headers to every response."""
+    _cache.clear()
+    app.after_request(_add_headers)

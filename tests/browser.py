@@ -1,0 +1,113 @@
+"""Real-browser helpers: a live server for an app, headless Chromium, axe-core.
+
+Chromium and chromedriver come from Debian (`apt-get install chromium
+chromium-driver`; `.ci/run` installs them). axe-core's script comes from the
+selenium-axe-python package. Without a browser the browser tests skip, except
+under CI, where they fail.
+"""
+
+import os
+import shutil
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+
+IMPACTS_THAT_FAIL = ("serious", "critical")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LiveServer:
+    """The app under waitress in a background thread, on a free loopback port."""
+
+    def __init__(self, app):
+        from waitress.server import create_server
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._server = create_server(
+            app, host="127.0.0.1", port=self.port, threads=4, ident="lms_plugin"
+        )
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        # Close every channel from inside the server's own loop, so the loop
+        # finds its map empty and returns; then stop the worker threads.
+        channels = self._server._map
+
+        def close_all():
+            for channel in list(channels.values()):
+                channel.close()
+
+        self._server.trigger.pull_trigger(close_all)
+        self._thread.join(timeout=10)
+        self._server.task_dispatcher.shutdown()
+
+
+def _need(what: str):
+    if os.environ.get("CI"):
+        pytest.fail(f"{what} is required under CI")
+    pytest.skip(f"{what} not available")
+
+
+def make_browser():
+    """Headless Chromium driven by chromedriver, sized like a laptop screen."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    binary = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver_path = shutil.which("chromedriver")
+    if not binary or not driver_path:
+        _need("Debian's chromium and chromium-driver")
+    options = webdriver.ChromeOptions()
+    options.binary_location = binary
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        "--window-size=1280,900",
+        "--lang=en-US",
+    ):
+        options.add_argument(flag)
+    return webdriver.Chrome(service=Service(driver_path), options=options)
+
+
+def axe_script() -> str:
+    try:
+        import selenium_axe_python
+    except ImportError:
+        _need("selenium-axe-python (axe-core)")
+    path = Path(selenium_axe_python.__file__).parent / "axe-core" / "axe.min.js"
+    return path.read_text()
+
+
+def axe_violations(driver, impacts=IMPACTS_THAT_FAIL) -> list[dict]:
+    """Run axe-core (WCAG 2.x A and AA rules) on the current page."""
+    driver.execute_script(axe_script())
+    result = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, {runOnly: {type: 'tag', values: "
+        "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}})"
+        ".then(r => done(r.violations)).catch(e => done([{id: 'axe-error',"
+        " impact: 'critical', description: String(e), nodes: []}]));"
+    )
+    return [v for v in result if v.get("impact") in impacts]
+
+
+def describe(violations: list[dict]) -> str:
+    return "\n".join(
+        f"{v['id']} ({v['impact']}): {v.get('help', v.get('description'))} "
+        f"at {[n.get('target') for n in v.get('nodes', [])][:3]}"
+        for v in violations
+    )
