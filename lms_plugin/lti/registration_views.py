@@ -104,13 +104,6 @@ def _registration_headers(response):
     return response
 
 
-#: security.py's policy; registration pages only widen frame-ancestors.
-CSP_BASE = (
-    "default-src 'self'; img-src 'self' data:; style-src 'self'; "
-    "script-src 'self'; object-src 'none'; base-uri 'none'"
-)
-
-
 def registration_csp(openid_configuration: str) -> str:
     """The page's CSP: framable by the LMS that is registering, though unknown yet.
 
@@ -118,17 +111,16 @@ def registration_csp(openid_configuration: str) -> str:
     Dynamic Registration frames this page before it is registered. Canvas cloud
     serves its admin pages from each institution's instructure.com host.
     """
-    ancestors = [security.frame_ancestors()]
     try:
         url = _policy().check_url(openid_configuration, "openid_configuration")
         _policy().check_allowed(url)
     except PlatformError:
-        return f"{CSP_BASE}; frame-ancestors {ancestors[0]}"
+        return security.content_security_policy()
     parts = urlsplit(url)
-    ancestors.append(f"{parts.scheme}://{parts.netloc}")
+    ancestors = [f"{parts.scheme}://{parts.netloc}"]
     if guess_family(url) == "canvas":
         ancestors.extend(security.CANVAS_CLOUD_ORIGINS)
-    return f"{CSP_BASE}; frame-ancestors {' '.join(ancestors)}"
+    return security.content_security_policy(tuple(ancestors))
 
 
 def _policy() -> Policy:
