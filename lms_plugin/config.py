@@ -44,6 +44,15 @@ DEFAULTS = {
     "AUTO_PUBLISH": True,
     # Largest authored file the content pipeline reads, in bytes.
     "CONTENT_MAX_FILE_BYTES": 1_000_000,
+    # The tool's public base URL, e.g. https://tool.example.edu, for places without a
+    # request (the CLI's `platform list`). Requests use their own host (PROXY_FIX).
+    "BASE_URL": None,
+    # Accept http:// platform URLs on localhost (a development LMS). Always on in
+    # debug and testing; production platforms must use https.
+    "LTI_ALLOW_HTTP_LOCALHOST": False,
+    # Origins allowed to use Dynamic Registration, e.g. ["https://moodle.example.edu"];
+    # empty: any LMS may register the tool.
+    "LTI_REGISTRATION_ALLOWED_ISSUERS": [],
     # Deliver queued scores from a background thread of the server (the embedded
     # default). Off when `lms-plugin worker` processes do it.
     "PASSBACK_THREAD": True,
