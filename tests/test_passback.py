@@ -77,7 +77,7 @@ def test_enqueue_writes_a_row_and_sends_nothing(ags, course):
     assert stored.user_sub == "ada" and stored.module_slug == MODULE
     assert stored.lineitem_url == course.link.lineitem_url
     assert stored.timestamp == datetime.datetime(2026, 5, 1, 12, 0, 0, 123000)
-    assert stored.submission is None  # not a Canvas registration
+    assert stored.submission is None
 
 
 def test_only_learners_are_graded(ags, course):
@@ -324,12 +324,34 @@ def test_grade_sync_only_with_the_launch_line_item_is_delivered(app, ags):
 def test_canvas_gets_the_submission_extension(app, ags):
     course = make_course(ags, family="canvas")
     row = score(course, add_member(course, "ada"))
+    times = {
+        "startedAt": "2026-05-01T11:50:00.000Z",
+        "submittedAt": "2026-05-01T12:00:00.250Z",
+    }
+    score(course, add_member(course, "bo"), submission=times)
     drain(app)
-    (sent,) = ags.scores
-    assert sent[CANVAS_SUBMISSION] == {
+    first, second = ags.scores
+    assert first[CANVAS_SUBMISSION] == {
         "new_submission": True,
         "submitted_at": row.timestamp.isoformat(timespec="milliseconds") + "Z",
     }
+    assert "submission" not in first
+    assert second["submission"] == times  # the AGS submission object
+    assert second[CANVAS_SUBMISSION] == {
+        "new_submission": True,
+        "submitted_at": "2026-05-01T12:00:00.250Z",
+    }
+
+
+def test_other_platforms_get_no_canvas_extension(app, ags, course):
+    times = {
+        "startedAt": "2026-05-01T11:50:00.000Z",
+        "submittedAt": "2026-05-01T12:00:00.250Z",
+    }
+    score(course, add_member(course, "ada"), submission=times)
+    drain(app)
+    (sent,) = ags.scores
+    assert sent["submission"] == times and CANVAS_SUBMISSION not in sent
 
 
 def test_scores_url_keeps_the_query_string():
@@ -447,3 +469,30 @@ def test_a_real_launchs_ags_claim_takes_a_score_to_its_line_item(
     (sent,) = ags.scores
     assert sent["userId"] == "platform-user-1" and sent["scoreGiven"] == 7.0
     assert ags.token_refusals == []
+
+
+def test_a_created_line_item_is_named_after_the_module(app, ags):
+    from lms_plugin.models.content import Course
+    from lms_plugin.models.content import Module
+    from lms_plugin.models.content import ModuleVersion
+    from lms_plugin.models.lti import utcnow
+
+    with database.connection_context():
+        course_row = Course.create(
+            slug="c", title="C", audiences=[], published_at=utcnow()
+        )
+        module = Module.create(
+            course=course_row, slug=MODULE, position=1, content_hash="h"
+        )
+        ModuleVersion.create(
+            module=module,
+            number=1,
+            content_hash="h",
+            title="Building a foundation of clinical knowledge",
+            est_minutes=60,
+        )
+    course = make_course(ags, lineitem=False)
+    score(course, add_member(course, "ada"))
+    drain(app)
+    (item,) = ags.lineitems.values()
+    assert item["label"] == "Building a foundation of clinical knowledge"

@@ -51,7 +51,9 @@ class ScorePost(BaseModel):
     grading_progress = CharField(max_length=16)  # gradingProgress
     timestamp = DateTimeField()  # naive UTC, millisecond precision, monotonic
     comment = TextField(null=True)
-    submission = TextField(null=True)  # JSON Canvas submission extension
+    # JSON AGS `submission` {startedAt, submittedAt}; Canvas' extension
+    # (new_submission, submitted_at) is added when sending to Canvas.
+    submission = TextField(null=True)
     status = CharField(max_length=16, default=PENDING)
     attempts = IntegerField(default=0)
     next_attempt_at = DateTimeField(default=utcnow)

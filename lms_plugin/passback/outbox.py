@@ -88,7 +88,7 @@ def enqueue_score(
         grading_progress=grading_progress,
         timestamp=stamp,
         comment=comment,
-        submission=_submission_json(registration, stamp, submission),
+        submission=json.dumps(submission) if submission else None,
         next_attempt_at=utcnow(),
     )
 
@@ -161,22 +161,13 @@ def is_canvas(registration: LtiRegistration) -> bool:
     return host == "instructure.com" or host.endswith(".instructure.com")
 
 
-def _submission_json(registration, stamp, submission: dict | None) -> str | None:
-    """Canvas' submission extension (sent to Canvas only), as JSON."""
-    if not is_canvas(registration):
-        return None
-    extension = {"new_submission": True, "submitted_at": iso_ms(stamp)}
-    extension.update(submission or {})
-    return json.dumps(extension)
-
-
 def iso_ms(value: datetime.datetime) -> str:
     """ISO 8601 in UTC with milliseconds, as AGS timestamps are written."""
     return value.isoformat(timespec="milliseconds") + "Z"
 
 
 def score_document(row: ScorePost) -> dict:
-    """The AGS score JSON for ``row``."""
+    """The AGS score JSON for ``row`` (with Canvas' extension for Canvas)."""
     score = {
         "userId": row.user_sub,
         "activityProgress": row.activity_progress,
@@ -188,8 +179,15 @@ def score_document(row: ScorePost) -> dict:
         score["scoreMaximum"] = row.score_maximum
     if row.comment:
         score["comment"] = row.comment
-    if row.submission:
-        score[CANVAS_SUBMISSION] = json.loads(row.submission)
+    submission = json.loads(row.submission) if row.submission else None
+    if submission:
+        score["submission"] = submission  # AGS: startedAt, submittedAt
+    if is_canvas(row.registration):
+        submitted_at = (submission or {}).get("submittedAt") or iso_ms(row.timestamp)
+        score[CANVAS_SUBMISSION] = {
+            "new_submission": True,
+            "submitted_at": submitted_at,
+        }
     return score
 
 

@@ -21,6 +21,7 @@ from lms_plugin.lti.ags import SCOPE_LINEITEM_READONLY
 from lms_plugin.lti.ags import SCOPE_SCORE
 from lms_plugin.lti.ags import AgsClient
 from lms_plugin.lti.ags import AgsError
+from lms_plugin.models.content import Module
 from lms_plugin.models.lti import LtiContext
 from lms_plugin.models.lti import LtiResourceLink
 from lms_plugin.passback import outbox
@@ -217,13 +218,21 @@ def _find_or_create(row, client: AgsClient, scopes: list[str]) -> str:
         raise _Refused(GRADE_SYNC_ONLY)
     lineitem = {
         "scoreMaximum": row.score_maximum or 100,
-        "label": (link.title if link and link.title else row.module_slug),
+        "label": _label(row.module_slug, link),
         "resourceId": row.module_slug,
         "tag": "lms_plugin",
     }
     if link_id:
         lineitem["resourceLinkId"] = link_id
     return client.create_lineitem(row.lineitems_url, lineitem, scopes)
+
+
+def _label(module_slug: str, link) -> str:
+    """The new column's name: the module's title, else the link's, else the id."""
+    module = Module.get_or_none(Module.slug == module_slug)
+    if module is not None:
+        return module.current().title
+    return link.title if link and link.title else module_slug
 
 
 # --- the embedded sender thread ------------------------------------------------
