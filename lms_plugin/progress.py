@@ -17,6 +17,7 @@ from peewee import IntegrityError
 
 from lms_plugin import quizzes
 from lms_plugin.db import database
+from lms_plugin.errors import LmsError
 from lms_plugin.models.content import Module
 from lms_plugin.models.content import ModuleVersion
 from lms_plugin.models.content import Page
@@ -44,6 +45,13 @@ DEFAULT_SCORE_MAXIMUM = 100.0
 
 class AttemptsExhausted(Exception):
     """No attempt is left under the quiz's limit."""
+
+
+class StartKeyTaken(LmsError):
+    """A start form's idempotency key that belongs to someone else's attempt."""
+
+    status_code = 400
+    title = "Form expired"
 
 
 # --- pure rules -------------------------------------------------------------
@@ -302,11 +310,12 @@ def start_attempt(
     settings = version.quiz
     if attempts_left(settings.get("max_attempts", 0), len(attempts)) == 0:
         raise AttemptsExhausted(module.slug)
+    row = _new_attempt(user, context, module, version, key, len(attempts) + 1, rng)
     try:
+        # Only the INSERT in the transaction: on SQLite a read first would make
+        # the write a lock upgrade, which fails at once under concurrent writers.
         with database.atomic():
-            return _create_attempt(
-                user, context, module, version, key, len(attempts) + 1, rng
-            )
+            return QuizAttempt.create(**row)
     except IntegrityError:  # a concurrent start won the race: use its attempt
         found = _resumable(user, context, module, key)
         if found is None:
@@ -317,7 +326,9 @@ def start_attempt(
 def _resumable(user, context, module, key) -> QuizAttempt | None:
     """The attempt started with ``key``, else an unfinished one (survives reload)."""
     by_key = QuizAttempt.get_or_none(QuizAttempt.idempotency_key == key)
-    if by_key is not None and by_key.user_id == user.id:
+    if by_key is not None:
+        if by_key.user_id != user.id:
+            raise StartKeyTaken("This form has expired. Reload the page and try again.")
         return by_key
     return (
         attempts_of(user, context, module)
@@ -326,7 +337,8 @@ def _resumable(user, context, module, key) -> QuizAttempt | None:
     )
 
 
-def _create_attempt(user, context, module, version, key, number, rng) -> QuizAttempt:
+def _new_attempt(user, context, module, version, key, number, rng) -> dict:
+    """Draw and lay out a new attempt's questions; the row to insert."""
     settings = version.quiz
     rng = rng or random.Random(secrets.randbits(64))
     bank = quiz_bank(module)
@@ -336,18 +348,18 @@ def _create_attempt(user, context, module, version, key, number, rng) -> QuizAtt
     if not draw:
         drawn = data  # no blueprint: the whole bank, in order
     layout = quizzes.present_quiz(drawn, rng, settings.get("shuffle_options", True))
-    return QuizAttempt.create(
-        user=user,
-        context=context,
-        scope=scope_of(context),
-        module=module,
-        module_version=version,
-        number=number,
-        idempotency_key=key,
-        question_versions=[bank[entry["id"]][0] for entry in drawn],
-        layout=layout,
-        responses={},
-    )
+    return {
+        "user": user,
+        "context": context,
+        "scope": scope_of(context),
+        "module": module,
+        "module_version": version,
+        "number": number,
+        "idempotency_key": key,
+        "question_versions": [bank[entry["id"]][0] for entry in drawn],
+        "layout": layout,
+        "responses": {},
+    }
 
 
 def parse_responses(questions: list[dict], form: dict[str, list[str]]) -> dict:
