@@ -24,14 +24,14 @@ from lms_plugin.auth import SESSION_CONTEXT_ID
 from lms_plugin.auth import SESSION_LAUNCH_ID
 from lms_plugin.auth import SESSION_RESOURCE_LINK_ID
 from lms_plugin.auth import Forbidden
-from lms_plugin.auth import current_context
-from lms_plugin.auth import current_membership
 from lms_plugin.auth import has_role
 from lms_plugin.auth import login_manager
 from lms_plugin.errors import LmsError
 from lms_plugin.models.content import Course
 from lms_plugin.models.content import Module
 from lms_plugin.models.content import ModuleVersion
+from lms_plugin.models.lti import LtiContext
+from lms_plugin.models.lti import LtiMembership
 from lms_plugin.models.lti import LtiResourceLink
 from lms_plugin.models.progress import QuizAttempt
 from lms_plugin.models.progress import scope_of
@@ -103,12 +103,24 @@ def _require_launch():
     """Every learner page needs a launch session, and a membership in its context."""
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
-    g.context = current_context()
-    g.membership = current_membership() if g.context else None
-    if g.context is not None and g.membership is None:
-        raise Forbidden("You are not a member of this course. Open it from the LMS.")
-    if session.get(SESSION_CONTEXT_ID) and g.context is None:
-        raise Forbidden("This course is no longer available. Open it from the LMS.")
+    g.context = g.membership = None
+    context_id = session.get(SESSION_CONTEXT_ID)
+    if context_id:
+        # One query for both: the membership row, with its context joined.
+        g.membership = (
+            LtiMembership.select(LtiMembership, LtiContext)
+            .join(LtiContext)
+            .where(
+                (LtiMembership.user == current_user.id)
+                & (LtiMembership.context == context_id)
+            )
+            .first()
+        )
+        if g.membership is None:
+            raise Forbidden(
+                "You are not a member of this course. Open it from the LMS."
+            )
+        g.context = g.membership.context
     return None
 
 

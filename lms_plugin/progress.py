@@ -164,10 +164,14 @@ def progress_by_module(user: User, context: LtiContext | None) -> dict[int, obje
     return {row.module_id: row for row in rows}
 
 
-def pages_of(module: Module) -> list[Page]:
-    """The module's current pages, in order."""
+#: Page columns for lists of sections (everything but the bodies).
+PAGE_OUTLINE = (Page.id, Page.slug, Page.position, Page.title, Page.est_minutes)
+
+
+def pages_of(module: Module, outline: bool = False) -> list[Page]:
+    """The module's current pages, in order (``outline``: without their bodies)."""
     return list(
-        Page.select()
+        Page.select(*(PAGE_OUTLINE if outline else ()))
         .where((Page.module == module) & Page.retired_at.is_null())
         .order_by(Page.position)
     )
@@ -209,7 +213,7 @@ def refresh_completion(progress: ModuleProgress, version: ModuleVersion, link=No
     """Apply the module's completion rule; a completion is kept once reached."""
     if progress.state == COMPLETED:
         return progress.state
-    pages = pages_of(progress.module_id)
+    pages = pages_of(progress.module_id, outline=True)
     done = PageVisit.select().where(
         (PageVisit.progress == progress)
         & PageVisit.completed_at.is_null(False)
@@ -512,7 +516,7 @@ def resume_page(pages: list[Page], visits: dict, progress) -> Page | None:
 
 def module_view(user, context, module: Module, version: ModuleVersion) -> dict:
     """The overview's data: sections with their state, progress, quiz standing."""
-    pages = pages_of(module)
+    pages = pages_of(module, outline=True)
     found = find_progress(user, context, module)
     visits = visits_of(found)
     attempts = list(attempts_of(user, context, module)) if version.quiz else []
@@ -555,7 +559,7 @@ def page_view(user, context, module, version, page_slug: str) -> dict | None:
 
 def complete_page(user, context, module, version, page_slug, link) -> str | None:
     """Mark a page complete; where to go next: a page slug, "quiz" or "module"."""
-    pages = pages_of(module)
+    pages = pages_of(module, outline=True)
     index = next((n for n, p in enumerate(pages) if p.slug == page_slug), None)
     if index is None:
         return None

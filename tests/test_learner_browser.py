@@ -14,6 +14,8 @@ from flask import request
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.expected_conditions import staleness_of
+from selenium.webdriver.support.wait import WebDriverWait
 
 from lms_plugin.db import database
 from tests.browser import axe_violations
@@ -141,9 +143,11 @@ def tab_to(driver, wanted, limit=120):
     raise AssertionError(f"Tab never reached {wanted!r} on {driver.current_url}")
 
 
-def press(driver, wanted, key=Keys.ENTER):
-    tab_to(driver, wanted)
-    ActionChains(driver).send_keys(key).perform()
+def press(driver, wanted):
+    """Tab to a link or button and press Enter; wait for the next page."""
+    element = tab_to(driver, wanted)
+    ActionChains(driver).send_keys(Keys.ENTER).perform()
+    WebDriverWait(driver, 20).until(staleness_of(element))
 
 
 def choose_by_keyboard(driver, right: bool) -> None:
@@ -178,7 +182,7 @@ def test_the_same_journey_by_keyboard_alone(journey):
     assert h1(driver) == "Feedback basics"
     tab_to(driver, "Start the module")
     assert visible_focus(driver)
-    ActionChains(driver).send_keys(Keys.ENTER).perform()
+    press(driver, "Start the module")
     for _ in range(3):
         press(driver, "Mark complete and continue")
     press(driver, "Start the quiz")

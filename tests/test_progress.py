@@ -251,9 +251,9 @@ def test_module_and_quiz_pages_use_a_constant_number_of_queries(
 
 
 #: Queries per view whatever the module's size (small and large give the same):
-#: user, context and membership, then the view's own. A page view also writes
-#: its visit (2 statements).
-EXPECTED_QUERIES = (8, 9, 6, 6)
+#: the user, then the membership with its context, then the view's own. A page
+#: view also writes its visit (2 statements).
+EXPECTED_QUERIES = (7, 8, 5, 5)
 
 
 def _first_page() -> str:
