@@ -123,6 +123,9 @@ def test_read_fail_retry_pass_and_complete(journey):
     click(driver, "All modules")
     assert "Completed" in driver.find_element(By.CSS_SELECTOR, ".badge").text
     accessible(driver)
+    driver.get(driver.current_url.replace("/learn/", "/learn/unbound"))
+    assert h1(driver) == "This module is not chosen yet"
+    accessible(driver)
 
 
 # --- keyboard only -------------------------------------------------------------
