@@ -3,7 +3,8 @@
 Blueprint ``learner`` under ``/learn``. Every URL needs a launch session; data is
 always the signed-in user's own, in the launch's context (``scope``): an attempt
 of another user or another context is a 404, never a 403 that would confirm it
-exists. Views load, call one function of :mod:`lms_plugin.progress`, and render.
+exists. Views load, call one function of :mod:`lms_plugin.learner_views` or
+:mod:`lms_plugin.progress`, and render.
 """
 
 from flask import Blueprint
@@ -19,6 +20,7 @@ from flask import url_for
 from flask_login import current_user
 from werkzeug.routing import BuildError
 
+from lms_plugin import learner_views
 from lms_plugin import progress
 from lms_plugin.auth import SESSION_CONTEXT_ID
 from lms_plugin.auth import SESSION_LAUNCH_ID
@@ -27,6 +29,7 @@ from lms_plugin.auth import Forbidden
 from lms_plugin.auth import has_role
 from lms_plugin.auth import login_manager
 from lms_plugin.errors import LmsError
+from lms_plugin.lti.claims import CLAIM_CUSTOM
 from lms_plugin.models.content import Course
 from lms_plugin.models.content import Module
 from lms_plugin.models.content import ModuleVersion
@@ -57,7 +60,7 @@ class NotFound(LmsError):
 def landing(link: LtiResourceLink) -> str:
     """Where a resource-link launch of ``link`` opens (registered with lti)."""
     data = _launch_data()
-    custom = data.get("https://purl.imsglobal.org/spec/lti/claim/custom") or {}
+    custom = data.get(CLAIM_CUSTOM) or {}
     custom = custom if isinstance(custom, dict) else {}
     if custom.get("view") == "catalog" or (
         data.get(CLAIM_CANVAS_PLACEMENT) == "course_navigation"
@@ -202,7 +205,7 @@ def unbound():
 def module_page(slug):
     """The module's overview: objectives, time, sections and progress."""
     module, version = _module(slug)
-    view = progress.module_view(current_user, g.context, module, version)
+    view = learner_views.module_view(current_user, g.context, module, version)
     return render_template("learner/module.html", **view)
 
 
@@ -210,7 +213,7 @@ def module_page(slug):
 def page(slug, page_slug):
     """One section of the module; the visit is recorded."""
     module, version = _module(slug)
-    view = progress.page_view(current_user, g.context, module, version, page_slug)
+    view = learner_views.page_view(current_user, g.context, module, version, page_slug)
     if view is None:
         raise NotFound("This module has no section at this address.")
     return render_template("learner/page.html", **view)
@@ -220,7 +223,7 @@ def page(slug, page_slug):
 def complete_page(slug, page_slug):
     """Mark a section complete and go on to the next one (or the quiz)."""
     module, version = _module(slug)
-    target = progress.complete_page(
+    target = learner_views.complete_page(
         current_user, g.context, module, version, page_slug, _launched_link()
     )
     if target is None:
@@ -242,7 +245,7 @@ def quiz(slug):
     module, version = _module(slug)
     if not version.quiz:
         raise NotFound("This module has no quiz.")
-    view = progress.quiz_view(current_user, g.context, module, version)
+    view = learner_views.quiz_view(current_user, g.context, module, version)
     template = "learner/attempt.html" if view.get("attempt") else "learner/quiz.html"
     return render_template(template, **view, new_key=progress.new_attempt_key())
 
@@ -283,7 +286,7 @@ def attempt(attempt_id):
     row = _own_attempt(attempt_id)
     if row.status != "submitted":
         return redirect(url_for("learner.quiz", slug=row.module.slug), code=303)
-    view = progress.result_view(row, g.context)
+    view = learner_views.result_view(row, g.context)
     return render_template("learner/result.html", **view)
 
 
