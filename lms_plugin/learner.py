@@ -18,7 +18,6 @@ from flask import request
 from flask import session
 from flask import url_for
 from flask_login import current_user
-from werkzeug.routing import BuildError
 
 from lms_plugin import learner_views
 from lms_plugin import progress
@@ -66,15 +65,10 @@ def landing(link: LtiResourceLink) -> str:
         data.get(CLAIM_CANVAS_PLACEMENT) == "course_navigation"
     ):
         return url_for("learner.catalog")
-    if not link.module_slug and custom.get("module_id"):
-        _bind(link, str(custom["module_id"]))
     if link.module_slug:
         return url_for("learner.module_page", slug=link.module_slug)
     if has_role(*CHOOSER_ROLES):
-        try:
-            return url_for("deep_linking.choose_module", link_id=link.id)
-        except BuildError:  # the picker is not installed in this build
-            pass
+        return url_for("deep_linking.choose_module", link_id=link.id)
     return url_for("learner.unbound")
 
 
@@ -87,15 +81,6 @@ def _launch_data() -> dict:
         return dict(load_launch(session[SESSION_LAUNCH_ID]).get_launch_data())
     except (KeyError, *PROTOCOL_ERRORS):
         return {}
-
-
-def _bind(link: LtiResourceLink, slug: str) -> None:
-    """Bind an unbound link to the module its custom ``module_id`` names."""
-    if Module.select().where(Module.slug == slug).exists():
-        LtiResourceLink.update(module_slug=slug).where(
-            (LtiResourceLink.id == link.id) & LtiResourceLink.module_slug.is_null()
-        ).execute()
-        link.module_slug = slug
 
 
 # --- who and where -------------------------------------------------------------

@@ -77,17 +77,7 @@ def test_unbound_link_tells_learners_it_is_not_chosen(client, platform, module):
     assert "not chosen yet" in text(client.get(response.location))
 
 
-def test_unbound_link_sends_instructors_to_the_picker(make_app, platform):
-    from flask import Blueprint
-
-    app = make_app()
-    picker = Blueprint("deep_linking", __name__)
-    picker.add_url_rule(
-        "/lti/links/<int:link_id>/choose", "choose_module", lambda link_id: "picker"
-    )
-    app.register_blueprint(picker)
-    platform.register(client_id="second-client")  # a fresh app: register again
-    platform.client_id = "second-client"
+def test_unbound_link_sends_instructors_to_the_picker(app, platform):
     client = app.test_client()
     response = launch_into(client, platform, custom={}, roles=(INSTRUCTOR,))
     with database.connection_context():

@@ -15,9 +15,11 @@ __all__ = ["init_app", "set_resource_landing"]
 
 
 def init_app(app: Flask) -> None:
-    """Register the LTI blueprint, iframe-safe session cookies and ``keys`` commands."""
+    """Register the LTI blueprint, iframe-safe session cookies and CLI commands."""
     from lms_plugin.lti.commands import keys_cli
+    from lms_plugin.lti.commands import roster_cli
     from lms_plugin.lti.cookies import IframeSessionInterface
+    from lms_plugin.lti.deep_linking_views import bp as deep_linking_bp
     from lms_plugin.lti.views import bp
 
     policy = app.config["LTI_UNKNOWN_DEPLOYMENTS"]
@@ -26,4 +28,6 @@ def init_app(app: Flask) -> None:
     app.extensions["lms_plugin.lti"] = {"resource_landing": default_landing}
     app.session_interface = IframeSessionInterface()
     app.register_blueprint(bp)
+    app.register_blueprint(deep_linking_bp)
     app.cli.add_command(keys_cli)
+    app.cli.add_command(roster_cli)

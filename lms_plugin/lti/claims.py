@@ -28,3 +28,9 @@ CLAIM_NRPS = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
 MESSAGE_RESOURCE_LINK = "LtiResourceLinkRequest"
 MESSAGE_DEEP_LINKING = "LtiDeepLinkingRequest"
 LTI_VERSION = "1.3.0"
+
+# Deep Linking 2.0 response (https://www.imsglobal.org/spec/lti-dl/v2p0#deep-linking-response-message)
+MESSAGE_DEEP_LINKING_RESPONSE = "LtiDeepLinkingResponse"
+CLAIM_DL_CONTENT_ITEMS = "https://purl.imsglobal.org/spec/lti-dl/claim/content_items"
+CLAIM_DL_DATA = "https://purl.imsglobal.org/spec/lti-dl/claim/data"
+CLAIM_DL_MSG = "https://purl.imsglobal.org/spec/lti-dl/claim/msg"

@@ -1,4 +1,4 @@
-"""``lms-plugin keys …``: list and rotate the tool's signing keys."""
+"""``lms-plugin keys …`` (list, rotate signing keys) and ``lms-plugin roster sync``."""
 
 import click
 from flask.cli import AppGroup
@@ -32,3 +32,34 @@ def rotate_command(grace_days: float) -> None:
     with database.connection_context():
         key = keys.rotate_keys(grace_days)
     click.echo(f"new signing key {key.kid}; old keys published for {grace_days:g} days")
+
+
+roster_cli = AppGroup("roster", help="Course rosters from Names and Roles (NRPS).")
+
+
+@roster_cli.command("sync")
+@click.option(
+    "--context",
+    "context_id",
+    required=True,
+    type=int,
+    help="The tool's id of the course context (lti_context.id).",
+)
+def roster_sync_command(context_id: int) -> None:
+    """Fetch a course's full roster from its platform and record every member."""
+    from lms_plugin.lti.nrps import RosterError
+    from lms_plugin.lti.nrps import sync_roster
+    from lms_plugin.models.lti import LtiContext
+
+    with database.connection_context():
+        context = LtiContext.get_or_none(LtiContext.id == context_id)
+        if context is None:
+            raise click.ClickException(f"no course context with id {context_id}")
+        try:
+            result = sync_roster(context)
+        except RosterError as error:
+            raise click.ClickException(f"{error.message} ({error.detail})") from None
+    click.echo(
+        f"{result.members} members on {result.pages} page(s): {result.added} new, "
+        f"{result.updated} updated, {result.absent} no longer listed (Absent)"
+    )

@@ -108,6 +108,7 @@ class LtiContext(BaseModel):
     lineitems_url = TextField(null=True)  # AGS line item container
     ags_scopes = TextField(default="[]")  # JSON list granted in the last launch
     memberships_url = TextField(null=True)  # NRPS endpoint
+    roster_synced_at = DateTimeField(null=True)  # last complete NRPS roster sync
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)
 
@@ -126,6 +127,10 @@ class LtiMembership(BaseModel):
     is_teaching_assistant = BooleanField(default=False)
     is_content_developer = BooleanField(default=False)
     is_administrator = BooleanField(default=False)
+    # NRPS member status (Active | Inactive | Deleted), or Absent: a roster sync
+    # no longer lists the member. Rows are never deleted (their history stays).
+    status = CharField(max_length=16, default="Active")
+    roster_synced_at = DateTimeField(null=True)  # last roster sync listing them
     updated_at = DateTimeField(default=utcnow)
 
     class Meta:
