@@ -72,13 +72,20 @@ def accessible(driver) -> None:
 
 
 def h1(driver) -> str:
-    return driver.find_element(By.TAG_NAME, "h1").text
+    """The page's h1, once the page has one."""
+    return (
+        WebDriverWait(driver, 20)
+        .until(lambda d: d.find_element(By.TAG_NAME, "h1"))
+        .text
+    )
 
 
 def click(driver, text: str) -> None:
-    driver.find_element(
-        By.XPATH, f"//*[self::a or self::button][contains(., '{text}')]"
-    ).click()
+    """Click a link or button by its text; wait for the next page."""
+    xpath = f"//*[self::a or self::button][contains(., '{text}')]"
+    element = driver.find_element(By.XPATH, xpath)
+    element.click()
+    WebDriverWait(driver, 20).until(staleness_of(element))
 
 
 def answer_all(driver, right: bool) -> None:
