@@ -66,13 +66,22 @@ def frame_ancestors() -> str:
     return value
 
 
-def _add_headers(response):
-    policy = (
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; "
-        "script-src 'self'; object-src 'none'; base-uri 'none'; "
-        f"frame-ancestors {frame_ancestors()}"
+#: Everything but frame-ancestors: only the tool's own scripts, styles and images.
+CSP_BASE = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+    "script-src 'self'; object-src 'none'; base-uri 'none'"
+)
+
+
+def content_security_policy(extra_ancestors: tuple[str, ...] = ()) -> str:
+    """The tool's CSP, letting ``extra_ancestors`` frame it too."""
+    return (
+        f"{CSP_BASE}; frame-ancestors {' '.join((frame_ancestors(), *extra_ancestors))}"
     )
-    response.headers.setdefault("Content-Security-Policy", policy)
+
+
+def _add_headers(response):
+    response.headers.setdefault("Content-Security-Policy", content_security_policy())
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     return response

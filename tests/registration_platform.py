@@ -9,7 +9,9 @@ import json
 import threading
 from dataclasses import dataclass
 from dataclasses import field
+from urllib.parse import urlencode
 
+from werkzeug.serving import WSGIRequestHandler
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request
 from werkzeug.wrappers import Response
@@ -51,6 +53,7 @@ class FakeLms:
     registration_answer: dict | None = None  # replaces the normal answer
     seen: list[Seen] = field(default_factory=list)
     port: int = 0
+    tool_registration_url: str = ""  # framed by the admin page, as LMSs do
 
     @property
     def issuer(self) -> str:
@@ -132,7 +135,27 @@ class FakeLms:
                 }
                 return _json(error, self.registration_status)
             return _json(self.answer(body or {}), self.registration_status)
+        if request.path == "/admin" and self.tool_registration_url:
+            return Response(self.admin_page(), mimetype="text/html")
         return Response("not found", 404)
+
+    def admin_page(self) -> str:
+        """The LMS page that frames the tool's registration and awaits the close."""
+        query = urlencode(
+            {
+                "openid_configuration": self.openid_configuration_url,
+                "registration_token": "browser-token",
+            }
+        )
+        return (
+            "<!doctype html><title>LMS admin</title><script>"
+            "var received = [];"
+            "window.addEventListener('message', function (event) {"
+            " received.push(event.data && event.data.subject); });"
+            "</script>"
+            f'<iframe name="tool" src="{self.tool_registration_url}?{query}"'
+            ' width="900" height="700"></iframe>'
+        )
 
     def requests_to(self, path_key: str) -> list[Seen]:
         """Requests seen on the configuration ("config") or registration path."""
@@ -144,12 +167,19 @@ def _json(data: dict, status: int) -> Response:
     return Response(json.dumps(data), status, mimetype="application/json")
 
 
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args, **kwargs):
+        pass
+
+
 class ServedLms:
     """Run a :class:`FakeLms` on 127.0.0.1 in a thread until ``close()``."""
 
     def __init__(self, lms: FakeLms):
         self.lms = lms
-        self.server = make_server("127.0.0.1", 0, lms, threaded=True)
+        self.server = make_server(
+            "127.0.0.1", 0, lms, threaded=True, request_handler=_QuietHandler
+        )
         lms.port = self.server.server_port
         self.thread = threading.Thread(
             target=self.server.serve_forever, args=(0.05,), daemon=True

@@ -5,14 +5,14 @@ import re
 import socket
 
 import pytest
-from registration_platform import TOOL_CONFIGURATION
-from registration_platform import FakeLms
-from registration_platform import ServedLms
 
 from lms_plugin.lti import platforms
 from lms_plugin.lti import registration_views
 from lms_plugin.models.lti import LtiDeployment
 from lms_plugin.models.lti import LtiRegistration
+from tests.registration_platform import TOOL_CONFIGURATION
+from tests.registration_platform import FakeLms
+from tests.registration_platform import ServedLms
 
 TOOL = "http://localhost"  # the test client's host
 ORIGIN = {"Origin": TOOL}
@@ -61,12 +61,13 @@ def test_moodle_registration_end_to_end(client, serve_lms):
     assert page.status_code == 200
     assert "Register" in page.text and lms.issuer in page.text
     assert page.headers["Cache-Control"] == "no-store"
+    assert page.headers["Referrer-Policy"] == "same-origin"
     assert LtiRegistration.select().count() == 0  # nothing before the button
 
     done = client.post("/lti/register", data=form_fields(page), headers=ORIGIN)
     assert done.status_code == 200, done.text
     assert "Registration complete, you can close this window" in done.text
-    assert "registration-close.js" in done.text
+    assert "registration.js" in done.text
     assert "Activate" in done.text  # Moodle's next step
 
     config_gets = lms.requests_to("config")
@@ -297,6 +298,7 @@ def test_storage_failure_rolls_back_the_registration(make_app, serve_lms, monkey
     response = client.post("/lti/register", data=form_fields(page), headers=ORIGIN)
 
     assert response.status_code == 500
+    assert "registered the tool as client tool-client-1" in response.text
     assert "disk full" not in response.text
     assert LtiRegistration.select().count() == 0
 
@@ -320,12 +322,11 @@ def test_post_with_altered_parameters_is_refused(client, serve_lms):
     assert other.seen == [] and lms.requests_to("registration") == []
 
 
-def test_post_from_another_site_is_refused(client, serve_lms):
+@pytest.mark.parametrize("origin", ["https://evil.example", "null"])
+def test_post_from_another_site_is_refused(client, serve_lms, origin):
     lms = serve_lms()
     fields = form_fields(open_form(client, lms))
-    response = client.post(
-        "/lti/register", data=fields, headers={"Origin": "https://evil.example"}
-    )
+    response = client.post("/lti/register", data=fields, headers={"Origin": origin})
     assert response.status_code == 403
     assert lms.requests_to("registration") == []
 
@@ -352,6 +353,51 @@ def test_allowed_issuers_limit_who_may_register(make_app, serve_lms):
 
 
 def test_close_script_posts_the_lti_close_message(client):
-    script = client.get("/static/registration-close.js").text
-    assert "window.parent.postMessage" in script
+    script = client.get("/static/registration.js").text
+    assert "window.parent.postMessage(message" in script
     assert 'subject: "org.imsglobal.lti.close"' in script
+
+
+def _directives(policy: str) -> dict[str, str]:
+    pairs = (d.strip().split(" ", 1) for d in policy.split(";") if d.strip())
+    return {name: value for name, value in pairs}
+
+
+def test_the_registering_lms_may_frame_the_pages(client, serve_lms):
+    lms = serve_lms()
+    page = open_form(client, lms)
+    done = client.post("/lti/register", data=form_fields(page), headers=ORIGIN)
+    usual = _directives(
+        client.get("/lti/config/canvas.json").headers["Content-Security-Policy"]
+    )
+    for response in (page, done):
+        policy = _directives(response.headers["Content-Security-Policy"])
+        assert lms.issuer in policy["frame-ancestors"].split()
+        assert "'self'" in policy["frame-ancestors"].split()
+        # Everything but frame-ancestors is the tool's usual policy.
+        policy.pop("frame-ancestors")
+        assert policy == {k: v for k, v in usual.items() if k != "frame-ancestors"}
+
+
+def test_canvas_cloud_admin_hosts_may_frame_the_page(make_app):
+    app = make_app(LTI_REGISTRATION_ALLOWED_ISSUERS=["https://canvas.instructure.com"])
+    response = app.test_client().get(
+        "/lti/register",
+        query_string={"openid_configuration": "https://canvas.instructure.com:1/none"},
+    )
+    assert response.status_code == 400  # not allowed: only the issuer frames it
+    ancestors = _directives(response.headers["Content-Security-Policy"])[
+        "frame-ancestors"
+    ]
+    assert "instructure.com" not in ancestors
+
+
+def test_error_pages_of_the_flow_can_be_framed_by_the_lms(client):
+    url = "https://canvas.instructure.com/api/lti/security/openid-configuration"
+    response = client.post("/lti/register", data={"openid_configuration": url})
+    assert response.status_code == 400  # no signed form
+    ancestors = _directives(response.headers["Content-Security-Policy"])[
+        "frame-ancestors"
+    ].split()
+    assert "https://canvas.instructure.com" in ancestors
+    assert "https://*.instructure.com" in ancestors

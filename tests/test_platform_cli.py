@@ -84,6 +84,18 @@ def test_add_rejects_bad_input_and_stores_nothing(runner, option, value, message
     assert LtiRegistration.select().count() == 0
 
 
+def test_add_reports_every_problem_at_once(runner):
+    args = list(CANVAS)
+    args[args.index("--issuer") + 1] = "http://canvas.instructure.com"
+    args[args.index("--key-set-url") + 1] = "jwks"
+    result = add(runner, "--deployment-id", " ", base=args)
+    assert result.exit_code != 0
+    assert "Issuer must use https" in result.output
+    assert "Key set (JWKS) URL" in result.output
+    assert "Deployment id must not be empty" in result.output
+    assert LtiRegistration.select().count() == 0
+
+
 def test_add_rejects_an_overlong_deployment_id(runner):
     result = add(runner, "--deployment-id", "x" * 300)
     assert result.exit_code != 0

@@ -87,28 +87,41 @@ def check_identifier(value: str, what: str) -> str:
     return value
 
 
+#: The URL fields of a registration and their names for people.
+URL_FIELDS = {
+    "issuer": "Issuer",
+    "auth_login_url": "OIDC authorization (login) URL",
+    "auth_token_url": "Access token URL",
+    "key_set_url": "Key set (JWKS) URL",
+}
+
+
 def validate_settings(
     settings: PlatformSettings, *, allow_http_localhost: bool = False
 ) -> PlatformSettings:
-    """Check every field of ``settings``; return a cleaned copy or raise."""
-    urls = {
-        "issuer": "Issuer",
-        "auth_login_url": "OIDC authorization (login) URL",
-        "auth_token_url": "Access token URL",
-        "key_set_url": "Key set (JWKS) URL",
-    }
-    cleaned = {
-        name: check_url(
-            getattr(settings, name), label, allow_http_localhost=allow_http_localhost
-        )
-        for name, label in urls.items()
-    }
-    deployment_ids = [
-        check_identifier(d, "Deployment id") for d in settings.deployment_ids
-    ]
+    """Check every field of ``settings``; return a cleaned copy or raise.
+
+    The error lists every problem at once, one per line.
+    """
+    cleaned, problems = {}, []
+
+    def check(name, checker, *args, **kwargs):
+        try:
+            cleaned[name] = checker(*args, **kwargs)
+        except PlatformError as error:
+            problems.append(error.message)
+
+    for name, label in URL_FIELDS.items():
+        value = getattr(settings, name)
+        check(name, check_url, value, label, allow_http_localhost=allow_http_localhost)
+    check("client_id", check_identifier, settings.client_id, "Client id")
+    for index, deployment_id in enumerate(settings.deployment_ids):
+        check(index, check_identifier, deployment_id, "Deployment id")
+    if problems:
+        raise PlatformError("\n".join(problems))
+    deployment_ids = [cleaned.pop(i) for i in range(len(settings.deployment_ids))]
     return PlatformSettings(
         **cleaned,
-        client_id=check_identifier(settings.client_id, "Client id"),
         deployment_ids=list(dict.fromkeys(deployment_ids)),
         name=(settings.name or "").strip()[:MAX_ID_LENGTH],
         platform_family=(settings.platform_family or "").strip().lower()[:64],

@@ -57,6 +57,15 @@ SCOPES = (
     "https://purl.imsglobal.org/spec/lti-ags/scope/score",
     "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly",
 )
+#: What each scope lets the tool do, for the confirmation page.
+SCOPE_LABELS = {
+    SCOPES[0]: "Create and update grade columns",
+    SCOPES[1]: "Read grade columns",
+    SCOPES[2]: "Read results",
+    SCOPES[3]: "Send scores",
+    SCOPES[4]: "Read the course roster",
+}
+
 #: Identity claims the tool asks for: names for instructors' progress pages,
 #: email so a trainee can be told apart from a namesake.
 CLAIMS = ("iss", "sub", "name", "given_name", "family_name", "email")
@@ -79,6 +88,13 @@ PLACEMENTS = {
         DEEP_LINKING: ["link_selection", "assignment_selection"],
     },
     "moodle": {DEEP_LINKING: ["AddContentMenu"]},
+}
+
+PLACEMENT_LABELS = {
+    "course_navigation": "Course navigation",
+    "link_selection": "Modules > Add > External Tool",
+    "assignment_selection": "Assignments > External Tool submission",
+    "AddContentMenu": "Activity chooser (Deep Linking)",
 }
 
 REQUIRED_CONFIGURATION = (
@@ -312,13 +328,19 @@ def register_with_platform(
     )
     try:
         registration, created = save_platform(settings)
-    except Exception:
+    except Exception as error:
         log.exception(
             "registered with %s as client_id %s but could not store it",
             platform.issuer,
             client_id,
         )
-        raise
+        raise RegistrationError(
+            f"Your LMS registered the tool as client {client_id}, but the tool could "
+            "not save the registration. Nothing was saved; try again, or add it with "
+            "`lms-plugin platform add`.",
+            detail=type(error).__name__,
+            status_code=500,
+        ) from None
     log.info(
         "dynamic registration %s: %s client_id=%s deployment=%s",
         "created" if created else "updated",

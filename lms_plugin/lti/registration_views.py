@@ -7,6 +7,7 @@ parameters, plus an Origin check on the POST.
 """
 
 import hashlib
+from urllib.parse import urlsplit
 
 from flask import Blueprint
 from flask import Flask
@@ -19,11 +20,15 @@ from itsdangerous import SignatureExpired
 from itsdangerous import URLSafeTimedSerializer
 
 from lms_plugin import csrf
+from lms_plugin import security
 from lms_plugin.errors import LmsError
 from lms_plugin.lti.canvas import canvas_developer_key
 from lms_plugin.lti.platforms import PlatformError
+from lms_plugin.lti.platforms import guess_family
 from lms_plugin.lti.platforms import origin_of
+from lms_plugin.lti.registration import PLACEMENT_LABELS
 from lms_plugin.lti.registration import PLACEMENTS
+from lms_plugin.lti.registration import SCOPE_LABELS
 from lms_plugin.lti.registration import Policy
 from lms_plugin.lti.registration import build_tool_registration
 from lms_plugin.lti.registration import fetch_platform_configuration
@@ -53,12 +58,17 @@ def register_form():
         "lti_registration/confirm.html",
         platform=platform,
         registration=build_tool_registration(base, platform),
-        scopes=requested_scopes(platform),
-        placements=PLACEMENTS.get(platform.product_family_code, {}),
+        scopes=[SCOPE_LABELS[scope] for scope in requested_scopes(platform)],
+        placements=_placement_labels(platform.product_family_code),
         openid_configuration=openid_configuration,
         registration_token=token or "",
         form_token=_sign_form(openid_configuration, token),
     )
+
+
+def _placement_labels(family: str) -> list[str]:
+    names = [n for names in PLACEMENTS.get(family, {}).values() for n in names]
+    return [PLACEMENT_LABELS.get(name, name) for name in names]
 
 
 @bp.post("/lti/register")
@@ -81,12 +91,36 @@ def canvas_config():
 
 
 @bp.after_request
-def _private(response):
-    # Registration pages carry the platform's one-time token.
+def _registration_headers(response):
     if request.endpoint and request.endpoint.startswith("lti_registration.register"):
+        # The page carries the platform's one-time token: keep it out of caches
+        # and out of Referer headers to other sites. Not "no-referrer": with it
+        # browsers send "Origin: null" on our own form POST.
         response.headers["Cache-Control"] = "no-store"
-        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["Content-Security-Policy"] = registration_csp(
+            request.values.get("openid_configuration", "")
+        )
     return response
+
+
+def registration_csp(openid_configuration: str) -> str:
+    """The page's CSP: framable by the LMS that is registering, though unknown yet.
+
+    security.py lets only registered platforms frame the tool; the LMS running
+    Dynamic Registration frames this page before it is registered. Canvas cloud
+    serves its admin pages from each institution's instructure.com host.
+    """
+    try:
+        url = _policy().check_url(openid_configuration, "openid_configuration")
+        _policy().check_allowed(url)
+    except PlatformError:
+        return security.content_security_policy()
+    parts = urlsplit(url)
+    ancestors = [f"{parts.scheme}://{parts.netloc}"]
+    if guess_family(url) == "canvas":
+        ancestors.extend(security.CANVAS_CLOUD_ORIGINS)
+    return security.content_security_policy(tuple(ancestors))
 
 
 def _policy() -> Policy:
