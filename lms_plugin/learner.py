@@ -3,7 +3,8 @@
 Blueprint ``learner`` under ``/learn``. Every URL needs a launch session; data is
 always the signed-in user's own, in the launch's context (``scope``): an attempt
 of another user or another context is a 404, never a 403 that would confirm it
-exists. Views load, call one function of :mod:`lms_plugin.progress`, and render.
+exists. Views load, call one function of :mod:`lms_plugin.learner_views` or
+:mod:`lms_plugin.progress`, and render.
 """
 
 from flask import Blueprint
@@ -18,19 +19,21 @@ from flask import session
 from flask import url_for
 from flask_login import current_user
 
+from lms_plugin import learner_views
 from lms_plugin import progress
 from lms_plugin.auth import SESSION_CONTEXT_ID
 from lms_plugin.auth import SESSION_LAUNCH_ID
 from lms_plugin.auth import SESSION_RESOURCE_LINK_ID
 from lms_plugin.auth import Forbidden
-from lms_plugin.auth import current_context
-from lms_plugin.auth import current_membership
 from lms_plugin.auth import has_role
 from lms_plugin.auth import login_manager
 from lms_plugin.errors import LmsError
+from lms_plugin.lti.claims import CLAIM_CUSTOM
 from lms_plugin.models.content import Course
 from lms_plugin.models.content import Module
 from lms_plugin.models.content import ModuleVersion
+from lms_plugin.models.lti import LtiContext
+from lms_plugin.models.lti import LtiMembership
 from lms_plugin.models.lti import LtiResourceLink
 from lms_plugin.models.progress import QuizAttempt
 from lms_plugin.models.progress import scope_of
@@ -56,7 +59,7 @@ class NotFound(LmsError):
 def landing(link: LtiResourceLink) -> str:
     """Where a resource-link launch of ``link`` opens (registered with lti)."""
     data = _launch_data()
-    custom = data.get("https://purl.imsglobal.org/spec/lti/claim/custom") or {}
+    custom = data.get(CLAIM_CUSTOM) or {}
     custom = custom if isinstance(custom, dict) else {}
     if custom.get("view") == "catalog" or (
         data.get(CLAIM_CANVAS_PLACEMENT) == "course_navigation"
@@ -88,12 +91,24 @@ def _require_launch():
     """Every learner page needs a launch session, and a membership in its context."""
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
-    g.context = current_context()
-    g.membership = current_membership() if g.context else None
-    if g.context is not None and g.membership is None:
-        raise Forbidden("You are not a member of this course. Open it from the LMS.")
-    if session.get(SESSION_CONTEXT_ID) and g.context is None:
-        raise Forbidden("This course is no longer available. Open it from the LMS.")
+    g.context = g.membership = None
+    context_id = session.get(SESSION_CONTEXT_ID)
+    if context_id:
+        # One query for both: the membership row, with its context joined.
+        g.membership = (
+            LtiMembership.select(LtiMembership, LtiContext)
+            .join(LtiContext)
+            .where(
+                (LtiMembership.user == current_user.id)
+                & (LtiMembership.context == context_id)
+            )
+            .first()
+        )
+        if g.membership is None:
+            raise Forbidden(
+                "You are not a member of this course. Open it from the LMS."
+            )
+        g.context = g.membership.context
     return None
 
 
@@ -175,7 +190,7 @@ def unbound():
 def module_page(slug):
     """The module's overview: objectives, time, sections and progress."""
     module, version = _module(slug)
-    view = progress.module_view(current_user, g.context, module, version)
+    view = learner_views.module_view(current_user, g.context, module, version)
     return render_template("learner/module.html", **view)
 
 
@@ -183,7 +198,7 @@ def module_page(slug):
 def page(slug, page_slug):
     """One section of the module; the visit is recorded."""
     module, version = _module(slug)
-    view = progress.page_view(current_user, g.context, module, version, page_slug)
+    view = learner_views.page_view(current_user, g.context, module, version, page_slug)
     if view is None:
         raise NotFound("This module has no section at this address.")
     return render_template("learner/page.html", **view)
@@ -193,7 +208,7 @@ def page(slug, page_slug):
 def complete_page(slug, page_slug):
     """Mark a section complete and go on to the next one (or the quiz)."""
     module, version = _module(slug)
-    target = progress.complete_page(
+    target = learner_views.complete_page(
         current_user, g.context, module, version, page_slug, _launched_link()
     )
     if target is None:
@@ -215,7 +230,7 @@ def quiz(slug):
     module, version = _module(slug)
     if not version.quiz:
         raise NotFound("This module has no quiz.")
-    view = progress.quiz_view(current_user, g.context, module, version)
+    view = learner_views.quiz_view(current_user, g.context, module, version)
     template = "learner/attempt.html" if view.get("attempt") else "learner/quiz.html"
     return render_template(template, **view, new_key=progress.new_attempt_key())
 
@@ -256,7 +271,7 @@ def attempt(attempt_id):
     row = _own_attempt(attempt_id)
     if row.status != "submitted":
         return redirect(url_for("learner.quiz", slug=row.module.slug), code=303)
-    view = progress.result_view(row, g.context)
+    view = learner_views.result_view(row, g.context)
     return render_template("learner/result.html", **view)
 
 

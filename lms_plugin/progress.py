@@ -17,6 +17,7 @@ from peewee import IntegrityError
 
 from lms_plugin import quizzes
 from lms_plugin.db import database
+from lms_plugin.errors import LmsError
 from lms_plugin.models.content import Module
 from lms_plugin.models.content import ModuleVersion
 from lms_plugin.models.content import Page
@@ -44,6 +45,13 @@ DEFAULT_SCORE_MAXIMUM = 100.0
 
 class AttemptsExhausted(Exception):
     """No attempt is left under the quiz's limit."""
+
+
+class StartKeyTaken(LmsError):
+    """A start form's idempotency key that belongs to someone else's attempt."""
+
+    status_code = 400
+    title = "Form expired"
 
 
 # --- pure rules -------------------------------------------------------------
@@ -156,10 +164,14 @@ def progress_by_module(user: User, context: LtiContext | None) -> dict[int, obje
     return {row.module_id: row for row in rows}
 
 
-def pages_of(module: Module) -> list[Page]:
-    """The module's current pages, in order."""
+#: Page columns for lists of sections (everything but the bodies).
+PAGE_OUTLINE = (Page.id, Page.slug, Page.position, Page.title, Page.est_minutes)
+
+
+def pages_of(module: Module, outline: bool = False) -> list[Page]:
+    """The module's current pages, in order (``outline``: without their bodies)."""
     return list(
-        Page.select()
+        Page.select(*(PAGE_OUTLINE if outline else ()))
         .where((Page.module == module) & Page.retired_at.is_null())
         .order_by(Page.position)
     )
@@ -201,7 +213,7 @@ def refresh_completion(progress: ModuleProgress, version: ModuleVersion, link=No
     """Apply the module's completion rule; a completion is kept once reached."""
     if progress.state == COMPLETED:
         return progress.state
-    pages = pages_of(progress.module_id)
+    pages = pages_of(progress.module_id, outline=True)
     done = PageVisit.select().where(
         (PageVisit.progress == progress)
         & PageVisit.completed_at.is_null(False)
@@ -263,10 +275,11 @@ def attempt_questions(attempt: QuizAttempt) -> list[dict]:
 
 def attempts_of(user: User, context: LtiContext | None, module: Module):
     """The user's attempts at the module's quiz in this context, oldest first."""
-    return _attempts(user, scope_of(context), module)
+    return attempts_in_scope(user, scope_of(context), module)
 
 
-def _attempts(user, scope: int, module):
+def attempts_in_scope(user, scope: int, module):
+    """Attempts of ``user`` at ``module`` in a context scope, oldest first."""
     return (
         QuizAttempt.select()
         .where(
@@ -302,11 +315,12 @@ def start_attempt(
     settings = version.quiz
     if attempts_left(settings.get("max_attempts", 0), len(attempts)) == 0:
         raise AttemptsExhausted(module.slug)
+    row = _new_attempt(user, context, module, version, key, len(attempts) + 1, rng)
     try:
+        # Only the INSERT in the transaction: on SQLite a read first would make
+        # the write a lock upgrade, which fails at once under concurrent writers.
         with database.atomic():
-            return _create_attempt(
-                user, context, module, version, key, len(attempts) + 1, rng
-            )
+            return QuizAttempt.create(**row)
     except IntegrityError:  # a concurrent start won the race: use its attempt
         found = _resumable(user, context, module, key)
         if found is None:
@@ -317,7 +331,9 @@ def start_attempt(
 def _resumable(user, context, module, key) -> QuizAttempt | None:
     """The attempt started with ``key``, else an unfinished one (survives reload)."""
     by_key = QuizAttempt.get_or_none(QuizAttempt.idempotency_key == key)
-    if by_key is not None and by_key.user_id == user.id:
+    if by_key is not None:
+        if by_key.user_id != user.id:
+            raise StartKeyTaken("This form has expired. Reload the page and try again.")
         return by_key
     return (
         attempts_of(user, context, module)
@@ -326,7 +342,8 @@ def _resumable(user, context, module, key) -> QuizAttempt | None:
     )
 
 
-def _create_attempt(user, context, module, version, key, number, rng) -> QuizAttempt:
+def _new_attempt(user, context, module, version, key, number, rng) -> dict:
+    """Draw and lay out a new attempt's questions; the row to insert."""
     settings = version.quiz
     rng = rng or random.Random(secrets.randbits(64))
     bank = quiz_bank(module)
@@ -336,18 +353,18 @@ def _create_attempt(user, context, module, version, key, number, rng) -> QuizAtt
     if not draw:
         drawn = data  # no blueprint: the whole bank, in order
     layout = quizzes.present_quiz(drawn, rng, settings.get("shuffle_options", True))
-    return QuizAttempt.create(
-        user=user,
-        context=context,
-        scope=scope_of(context),
-        module=module,
-        module_version=version,
-        number=number,
-        idempotency_key=key,
-        question_versions=[bank[entry["id"]][0] for entry in drawn],
-        layout=layout,
-        responses={},
-    )
+    return {
+        "user": user,
+        "context": context,
+        "scope": scope_of(context),
+        "module": module,
+        "module_version": version,
+        "number": number,
+        "idempotency_key": key,
+        "question_versions": [bank[entry["id"]][0] for entry in drawn],
+        "layout": layout,
+        "responses": {},
+    }
 
 
 def parse_responses(questions: list[dict], form: dict[str, list[str]]) -> dict:
@@ -430,7 +447,7 @@ def _store_items(attempt, questions, score: quizzes.QuizScore) -> None:
 def _after_submit(attempt: QuizAttempt, settings: dict, link) -> None:
     """Update the learner's progress and hand the kept score to passback."""
     submitted = list(
-        _attempts(attempt.user_id, attempt.scope, attempt.module_id).where(
+        attempts_in_scope(attempt.user_id, attempt.scope, attempt.module_id).where(
             QuizAttempt.status == ATTEMPT_SUBMITTED
         )
     )
@@ -449,10 +466,8 @@ def _after_submit(attempt: QuizAttempt, settings: dict, link) -> None:
 
 def _enqueue(progress, post: ScoreToPost, link, submitted) -> None:
     """Hand a score to the passback outbox, inside the caller's transaction."""
-    try:
-        from lms_plugin.passback import enqueue_score
-    except ImportError:  # the passback subsystem is not installed in this build
-        return
+    from lms_plugin.passback import enqueue_score  # late: tests replace the module
+
     module = Module.get_by_id(progress.module_id)
     bound = link if link is not None and link.module_slug == module.slug else None
     extra = None
@@ -474,156 +489,3 @@ def _enqueue(progress, post: ScoreToPost, link, submitted) -> None:
         comment=post.comment,
         submission=extra,
     )
-
-
-# --- what the learner's pages show ------------------------------------------------
-
-
-def numbering(questions: list[dict]) -> tuple[dict[str, int], int]:
-    """Each scored item's number in the quiz, and how many there are."""
-    items = [item for entry in questions for item in quizzes.scored_items(entry)]
-    return {item["id"]: n for n, item in enumerate(items, start=1)}, len(items)
-
-
-def resume_page(pages: list[Page], visits: dict, progress) -> Page | None:
-    """Where to pick up: the last page opened, else the first not completed."""
-    if progress is not None and progress.last_page_id:
-        for page in pages:
-            if page.id == progress.last_page_id:
-                return page
-    for page in pages:
-        visit = visits.get(page.id)
-        if visit is None or visit.completed_at is None:
-            return page
-    return pages[0] if pages else None
-
-
-def module_view(user, context, module: Module, version: ModuleVersion) -> dict:
-    """The overview's data: sections with their state, progress, quiz standing."""
-    pages = pages_of(module)
-    found = find_progress(user, context, module)
-    visits = visits_of(found)
-    attempts = list(attempts_of(user, context, module)) if version.quiz else []
-    return {
-        "module": module,
-        "version": version,
-        "pages": pages,
-        "visits": visits,
-        "progress": found,
-        "done": sum(1 for v in visits.values() if v.completed_at),
-        "resume": resume_page(pages, visits, found),
-        "attempts": [a for a in attempts if a.status == ATTEMPT_SUBMITTED],
-        "in_progress": any(a.status == ATTEMPT_IN_PROGRESS for a in attempts),
-        "left": attempts_left(
-            (version.quiz or {}).get("max_attempts", 0), len(attempts)
-        ),
-    }
-
-
-def page_view(user, context, module, version, page_slug: str) -> dict | None:
-    """A section's data (None if no such page); records the visit."""
-    pages = pages_of(module)
-    index = next((n for n, p in enumerate(pages) if p.slug == page_slug), None)
-    if index is None:
-        return None
-    found = open_progress(user, context, module)
-    record_visit(found, pages[index])
-    return {
-        "module": module,
-        "version": version,
-        "pages": pages,
-        "page": pages[index],
-        "index": index,
-        "previous": pages[index - 1] if index > 0 else None,
-        "next": pages[index + 1] if index + 1 < len(pages) else None,
-        "visits": visits_of(found),
-        "progress": found,
-    }
-
-
-def complete_page(user, context, module, version, page_slug, link) -> str | None:
-    """Mark a page complete; where to go next: a page slug, "quiz" or "module"."""
-    pages = pages_of(module)
-    index = next((n for n, p in enumerate(pages) if p.slug == page_slug), None)
-    if index is None:
-        return None
-    found = open_progress(user, context, module)
-    mark_page_complete(found, pages[index], version, link)
-    if index + 1 < len(pages):
-        return pages[index + 1].slug
-    return "quiz" if version.quiz and not found.passed else "module"
-
-
-def quiz_view(user, context, module: Module, version: ModuleVersion) -> dict:
-    """The quiz page's data: the attempt in progress, or rules and history."""
-    attempts = list(attempts_of(user, context, module))
-    current = next((a for a in attempts if a.status == ATTEMPT_IN_PROGRESS), None)
-    view = {"module": module, "version": version, "settings": version.quiz}
-    if current is not None:
-        questions = attempt_questions(current)
-        numbers, total = numbering(questions)
-        view.update(
-            attempt=current,
-            questions=questions,
-            numbers=numbers,
-            total=total,
-            saved=current.responses or {},
-        )
-        return view
-    submitted = [a for a in attempts if a.status == ATTEMPT_SUBMITTED]
-    settings = version.quiz
-    view.update(
-        attempts=submitted,
-        left=attempts_left(settings.get("max_attempts", 0), len(submitted)),
-        kept=quizzes.kept_percent(
-            [a.percent for a in submitted], settings.get("score_to_keep", "highest")
-        ),
-        passed=any(a.passed for a in submitted),
-        items=planned_items(module, settings),
-    )
-    return view
-
-
-def planned_items(module: Module, settings: dict) -> int:
-    """How many items an attempt asks: the draw's counts, or the whole bank."""
-    draw = settings.get("draw") or []
-    if draw:
-        return sum(int(rule["count"]) for rule in draw)
-    return numbering([entry for _, entry in quiz_bank(module).values()])[1]
-
-
-def result_view(attempt: QuizAttempt, context) -> dict:
-    """A submitted attempt's data: score, per-item results, whether to reveal."""
-    questions = attempt_questions(attempt)
-    version = attempt.module_version
-    settings = version.quiz
-    score = quizzes.score_quiz(
-        questions, attempt.responses or {}, settings["passing_percent"]
-    )
-    submitted = list(
-        _attempts(attempt.user_id, attempt.scope, attempt.module_id).where(
-            QuizAttempt.status == ATTEMPT_SUBMITTED
-        )
-    )
-    numbers, total = numbering(questions)
-    reveal = quizzes.may_show_answers(
-        settings.get("show_answers", "after_pass_or_last_attempt"),
-        any(a.passed for a in submitted),
-        len(submitted),
-        settings.get("max_attempts", 0),
-    )
-    module = Module.get_by_id(attempt.module_id)
-    return {
-        "attempt": attempt,
-        "module": module,
-        "version": version,
-        "settings": settings,
-        "questions": questions,
-        "results": {item.question_id: item for item in score.items},
-        "numbers": numbers,
-        "total": total,
-        "reveal": reveal,
-        "attempts": submitted,
-        "left": attempts_left(settings.get("max_attempts", 0), len(submitted)),
-        "passed_any": any(a.passed for a in submitted),
-    }

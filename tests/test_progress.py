@@ -251,9 +251,9 @@ def test_module_and_quiz_pages_use_a_constant_number_of_queries(
 
 
 #: Queries per view whatever the module's size (small and large give the same):
-#: user, context and membership, then the view's own. A page view also writes
-#: its visit (2 statements).
-EXPECTED_QUERIES = (8, 9, 6, 6)
+#: the user, then the membership with its context, then the view's own. A page
+#: view also writes its visit (2 statements).
+EXPECTED_QUERIES = (7, 8, 5, 5)
 
 
 def _first_page() -> str:
@@ -290,3 +290,22 @@ def test_the_published_sample_course_can_be_taken_and_passed(app, client, platfo
     assert "100%, passed" in page
     with database.connection_context():
         assert ModuleProgress.get().state == "completed"
+
+
+def test_a_submitted_attempt_queues_its_score_in_the_real_outbox(app, client, platform):
+    from lms_plugin.models.passback import ScorePost
+
+    with database.connection_context():
+        make_quiz_module(pages=1, questions=4, slug=SLUG)
+    lineitem = "https://platform.example.edu/api/lti/courses/1/line_items/7"
+    ags = {
+        "scope": ["https://purl.imsglobal.org/spec/lti-ags/scope/score"],
+        "lineitem": lineitem,
+    }
+    launch_into(client, platform, ags=ags)
+    submit(client, start(client), right=True)
+    with database.connection_context():
+        (post,) = ScorePost.select()
+    assert (post.score_given, post.score_maximum) == (100.0, 100.0)
+    assert post.lineitem_url == lineitem and post.module_slug == SLUG
+    assert post.activity_progress == "Completed"
