@@ -28,13 +28,18 @@ FULL_DATE = re.compile(
     r"|\b(?:19|20)\d\d-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])\b"
     rf"|\b{MONTH} (?:0?[1-9]|[12]\d|3[01]),? (?:19|20)\d\d\b",
 )
-#: Terms whose meaning depends on a jurisdiction's law or payers. A passing
-#: "laws differ" is not enough; pages that teach these need a jurisdiction.
+#: Names of one jurisdiction's laws, programs and agencies: one mention is enough.
+JURISDICTION_NAMES = re.compile(
+    r"\b(HIPAA|privacy rule|Medicare|Medicaid|CMS|EMTALA|Cures Act|Section 1557"
+    r"|CFR|PHIPA|PIPEDA)\b",
+    re.I,
+)
+#: Legal and payer terms whose rules vary by place: a page that teaches them (two
+#: mentions or more) needs a jurisdiction; a passing "laws differ" does not.
 LEGAL = re.compile(
-    r"\b(HIPAA|privacy rule|Medicare|Medicaid|CMS|prior authori[sz]ations?"
-    r"|informed consent|advance directives?|surrogate|power of attorney|malpractice"
-    r"|liability|statutes?|EMTALA|Cures Act|Section 1557|CFR|deductibles?"
-    r"|co-?pay(?:ment)?s?|coinsurance|state law|federal law|PHIPA|PIPEDA)\b",
+    r"\b(prior authori[sz]ations?|informed consent|advance directives?|surrogate"
+    r"|power of attorney|malpractice|liability|statutes?|deductibles?"
+    r"|co-?pay(?:ment)?s?|coinsurance|state law|federal law)\b",
     re.I,
 )
 #: A full date is a birth-date smell in a vignette, or anywhere next to these words.
@@ -141,8 +146,9 @@ def check_phi(c: Checker, text, line: int, label: str, vignette: bool = True) ->
 
 
 def needs_jurisdiction(text: str) -> bool:
-    """True when text teaches law- or payer-specific matters (two mentions or more)."""
-    return len(LEGAL.findall(text or "")) >= 2
+    """True when text names a jurisdiction's law or teaches law- or payer-rules."""
+    text = text or ""
+    return bool(JURISDICTION_NAMES.search(text)) or len(LEGAL.findall(text)) >= 2
 
 
 def lint_options(c: Checker, q: Node, label: str) -> None:
