@@ -24,8 +24,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     from lms_plugin import db
     from lms_plugin import errors
     from lms_plugin import health
+    from lms_plugin import learner
     from lms_plugin import lti
+    from lms_plugin import passback
     from lms_plugin import security
+    from lms_plugin.lti import registration_views
 
     db.init_app(app)
     errors.init_app(app)
@@ -35,4 +38,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     auth.init_app(app)
     lti.init_app(app)
     content.init_app(app)  # after db.init_app: publishes into the migrated database
+    registration_views.init_app(app)
+    passback.init_app(app)
+    learner.init_app(app)  # after lti.init_app: sets the resource-link landing
     return app

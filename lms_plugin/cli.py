@@ -48,6 +48,10 @@ def serve_command(host: str, port: int, threads: int) -> None:
     from waitress import serve
 
     click.echo(f"lms_plugin serving on http://{host}:{port}/")
+    if current_app.config["PASSBACK_THREAD"]:
+        from lms_plugin.passback import start_thread
+
+        start_thread(current_app._get_current_object())
     serve(
         current_app._get_current_object(),
         host=host,

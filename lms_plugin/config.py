@@ -44,6 +44,31 @@ DEFAULTS = {
     "AUTO_PUBLISH": True,
     # Largest authored file the content pipeline reads, in bytes.
     "CONTENT_MAX_FILE_BYTES": 1_000_000,
+    # The tool's public base URL, e.g. https://tool.example.edu, for places without a
+    # request (the CLI's `platform list`). Requests use their own host (PROXY_FIX).
+    "BASE_URL": None,
+    # Accept http:// platform URLs on localhost (a development LMS). Always on in
+    # debug and testing; production platforms must use https.
+    "LTI_ALLOW_HTTP_LOCALHOST": False,
+    # Origins allowed to use Dynamic Registration, e.g. ["https://moodle.example.edu"];
+    # empty: any LMS may register the tool.
+    "LTI_REGISTRATION_ALLOWED_ISSUERS": [],
+    # Deliver queued scores from a background thread of the server (the embedded
+    # default). Off when `lms-plugin worker` processes do it.
+    "PASSBACK_THREAD": True,
+    # Scores a sender claims per batch.
+    "PASSBACK_BATCH": 50,
+    # Attempts per score before it is marked failed.
+    "PASSBACK_MAX_ATTEMPTS": 10,
+    # Seconds before the first retry; doubles per attempt (with jitter) up to the max.
+    "PASSBACK_BACKOFF_BASE": 30,
+    "PASSBACK_BACKOFF_MAX": 3600,
+    # Seconds a sender holds claimed scores; a crashed sender's rows wait this long.
+    "PASSBACK_LEASE_SECONDS": 300,
+    # Seconds per AGS HTTP call (token, line item, score).
+    "PASSBACK_HTTP_TIMEOUT": 20,
+    # Seconds an idle sender waits before looking for due scores again.
+    "PASSBACK_POLL_SECONDS": 5,
 }
 
 

@@ -125,7 +125,6 @@ class TestPlatform:
             "sub": "platform-user-1",
             "iat": now,
             "exp": now + 60,
-            "nonce": nonce,
             "name": "Ada Learner",
             "given_name": "Ada",
             "family_name": "Learner",
@@ -144,7 +143,11 @@ class TestPlatform:
                 ],
             },
         }
-        if message_type == c.MESSAGE_RESOURCE_LINK:
+        if nonce is not DROP:
+            body["nonce"] = nonce
+        if message_type is DROP:
+            del body[c.CLAIM_MESSAGE_TYPE]
+        if message_type != c.MESSAGE_DEEP_LINKING:
             body[c.CLAIM_RESOURCE_LINK] = {"id": "link-1", "title": "Mentorship 1"}
         else:
             body[c.CLAIM_DEEP_LINKING_SETTINGS] = {
@@ -241,9 +244,13 @@ class PlatformServer:
         self.hits: dict[str, int] = {}
         self.token_requests: list[dict] = []
         self.pages: dict[str, tuple[dict, str | None]] = {}
+        self.refused_tokens: set[str] = set()
+        self.bearers: list[str] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), daemon=True
+        )
 
     def __enter__(self):
         self._thread.start()
@@ -264,6 +271,10 @@ class PlatformServer:
                 server.hits[self.path] = server.hits.get(self.path, 0) + 1
                 if self.path == "/jwks":
                     return self._json(server.platform.jwks())
+                bearer = self.headers.get("Authorization", "")
+                server.bearers.append(bearer)
+                if bearer.removeprefix("Bearer ") in server.refused_tokens:
+                    return self.send_error(401)
                 if self.path in server.pages:
                     body, next_path = server.pages[self.path]
                     link = f'<{server.url}{next_path}>; rel="next"'

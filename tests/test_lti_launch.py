@@ -31,7 +31,7 @@ def _only(model):
 def test_resource_link_launch_signs_in_and_lands(client, platform):
     response = launch(client, platform)
     assert response.status_code == 303
-    assert response.location == "/lti/launched"
+    assert response.location == "/learn/unbound"  # the learner pages' landing
     page = client.get("/lti/launched")
     assert page.status_code == 200
     text = page.get_data(as_text=True)
@@ -128,6 +128,15 @@ def test_launch_within_leeway_is_accepted(client, platform):
     assert post_launch(client, state, platform.sign(body)).status_code == 303
 
 
+def test_clock_leeway_is_configurable(make_app, platform):
+    client = make_app(LTI_CLOCK_LEEWAY=0).test_client()
+    state, nonce = start_login(client, platform)
+    body = platform.claims(nonce)
+    body["iat"] += 30
+    body["exp"] += 30
+    assert post_launch(client, state, platform.sign(body)).status_code == 400
+
+
 def test_aud_list_with_matching_azp_is_accepted(client, platform):
     state, nonce = start_login(client, platform)
     body = platform.claims(
@@ -159,6 +168,26 @@ def test_a_new_launch_replaces_the_session_context(client, platform):
         second = LtiContext.get(LtiContext.id_on_platform == "course-2")
     with client.session_transaction() as session:
         assert session["lti_context_id"] == second.id
+
+
+def test_saved_launch_can_be_loaded_by_later_requests(app, client, platform):
+    from lms_plugin.lti.adapter import load_launch
+    from lms_plugin.lti.services import ToolServiceConnector
+
+    launch(client, platform, ags={"scope": [], "lineitems": "https://p/li"})
+    with client.session_transaction() as session:
+        launch_id = session["lti_launch_id"]
+    with app.test_request_context(), database.connection_context():
+        restored = load_launch(launch_id)
+        assert restored.get_launch_data()["sub"] == "platform-user-1"
+        assert restored.has_ags()
+        assert isinstance(restored.get_service_connector(), ToolServiceConnector)
+
+
+def test_get_on_the_launch_url_explains(client):
+    response = client.get("/lti/launch")
+    assert response.status_code == 405
+    assert "Open the tool from your course" in response.get_data(as_text=True)
 
 
 def test_landing_without_a_launch_asks_to_open_from_the_course(client):

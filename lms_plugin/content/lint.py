@@ -27,11 +27,17 @@ FULL_DATE = re.compile(
     r"|\b(?:19|20)\d\d-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])\b"
     rf"|\b{MONTH} (?:0?[1-9]|[12]\d|3[01]),? (?:19|20)\d\d\b",
 )
+#: Terms whose meaning depends on a jurisdiction's law or payers. A passing
+#: "laws differ" is not enough; pages that teach these need a jurisdiction.
 LEGAL = re.compile(
-    r"\b(HIPAA|consent|insurance|insurer|Medicare|Medicaid|liability|malpractice"
-    r"|legal|law|laws|statute|regulation|regulatory|privacy rule)\b",
+    r"\b(HIPAA|privacy rule|Medicare|Medicaid|CMS|prior authori[sz]ations?"
+    r"|informed consent|advance directives?|surrogate|power of attorney|malpractice"
+    r"|liability|statutes?|EMTALA|Cures Act|Section 1557|CFR|deductibles?"
+    r"|co-?pay(?:ment)?s?|coinsurance|state law|federal law|PHIPA|PIPEDA)\b",
     re.I,
 )
+#: A full date is a birth-date smell in a vignette, or anywhere next to these words.
+BIRTH_WORDS = re.compile(r"\b(born|DOB|date of birth|birth ?date)\b[^.\n]{0,40}$", re.I)
 CALLOUT_LINE = re.compile(r"^\s*:::+\s*(\S*)")
 DANGEROUS_HTML = re.compile(
     r"<\s*/?\s*(script|style|iframe|object|embed)\b|\son\w+\s*=", re.I
@@ -100,13 +106,26 @@ def _check_image(c: Checker, token, line: int, label: str) -> None:
         c.warn(line, f"{label}: image '{src}' should live under assets/")
 
 
-def check_phi(c: Checker, text, line: int, label: str) -> None:
-    """Warn about text that looks like real patient identifiers."""
+def check_phi(c: Checker, text, line: int, label: str, vignette: bool = True) -> None:
+    """Warn about text that looks like real patient identifiers.
+
+    Outside vignettes (lessons quoting a rule's effective date) a full date only
+    counts when birth words stand just before it.
+    """
     if not isinstance(text, str):
         return
     smells = ((MRN, "a record number"), (FULL_DATE, "a full date, like a birth date"))
     for pattern, what in smells:
-        match = pattern.search(text)
+        match = next(
+            (
+                found
+                for found in pattern.finditer(text)
+                if vignette
+                or pattern is MRN
+                or BIRTH_WORDS.search(text[max(0, found.start() - 60) : found.start()])
+            ),
+            None,
+        )
         if match:
             where = line + text.count("\n", 0, match.start())
             c.warn(
@@ -117,8 +136,8 @@ def check_phi(c: Checker, text, line: int, label: str) -> None:
 
 
 def needs_jurisdiction(text: str) -> bool:
-    """True when text is about privacy, consent, insurance or the law."""
-    return bool(LEGAL.search(text or ""))
+    """True when text teaches law- or payer-specific matters (two mentions or more)."""
+    return len(LEGAL.findall(text or "")) >= 2
 
 
 def lint_options(c: Checker, q: Node, label: str) -> None:

@@ -258,7 +258,8 @@ def _check_page(m: _ModuleCheck, page: Page) -> int:
     listed = _check_reference_list(m, c, meta, label)
     _check_citations(m, c, page.body, page.body_line, label, listed)
     lint.check_markdown(c, page.body, page.body_line, label)
-    lint.check_phi(c, page.body, page.body_line, label)
+    vignette = meta.get("type") == "case"
+    lint.check_phi(c, page.body, page.body_line, label, vignette=vignette)
     for offset, line in enumerate(page.body.splitlines()):
         if line.startswith("# "):
             c.warn(

@@ -15,7 +15,7 @@ __all__ = ["init_app", "set_resource_landing"]
 
 
 def init_app(app: Flask) -> None:
-    """Register the LTI blueprint, iframe-safe session cookies and ``keys`` commands."""
+    """Register the LTI blueprint, iframe-safe session cookies and CLI commands."""
     from lms_plugin.lti.commands import keys_cli
     from lms_plugin.lti.commands import roster_cli
     from lms_plugin.lti.cookies import IframeSessionInterface

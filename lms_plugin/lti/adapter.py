@@ -90,7 +90,6 @@ def build_login() -> "ToolOIDCLogin":
         DbToolConf(),
         session_service=session_service,
         cookie_service=cookies,
-        launch_data_storage=storage.DbLaunchDataStorage(),
     )
 
 
@@ -254,17 +253,16 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         raise cookie_blocked_error(login)
 
     def validate_registration(self) -> "ToolMessageLaunch":
+        iss, client_id = self.get_iss(), self.get_client_id()
         try:
             return super().validate_registration()
         except LtiException:
-            body = self._get_jwt_body()
-            aud = body.get("azp") or body.get("aud")
             raise LaunchError(
                 "This tool is not set up for the course platform that sent you.",
                 detail=(
-                    f"No active registration for issuer {body.get('iss')!r} and "
-                    f"client_id {aud!r}. An administrator can add "
-                    "it (lms-plugin platform add, or Dynamic Registration)."
+                    f"No active registration for issuer {iss!r} and client_id "
+                    f"{client_id!r}. An administrator can add it (lms-plugin "
+                    "platform add, or Dynamic Registration)."
                 ),
                 title="Platform not registered",
             ) from None

@@ -21,6 +21,7 @@ from werkzeug.utils import redirect
 from lms_plugin.auth import SESSION_CONTEXT_ID
 from lms_plugin.auth import SESSION_LAUNCH_ID
 from lms_plugin.auth import SESSION_RESOURCE_LINK_ID
+from lms_plugin.db import database
 from lms_plugin.errors import LaunchError
 from lms_plugin.lti import claims
 from lms_plugin.lti import roles
@@ -117,7 +118,6 @@ def platform_storage_launch_page(needed: PlatformStorageNeeded):
         platform_origin=login["platform_origin"],
         keys=platform_storage_keys(needed.state, login["nonce"]),
         form=request.form,
-        retry_params=login.get("retry_params") or {},
     )
 
 
@@ -127,15 +127,7 @@ def handle_launch():
         message_launch, data = validate_launch()
     except PlatformStorageNeeded as needed:
         return platform_storage_launch_page(needed)
-    registration = message_launch.registration_row
-    deployment = message_launch.deployment_row
-    user = sync_user_from_launch(registration, data)
-    context = sync_context_from_launch(deployment, data)
-    sync_membership_from_launch(user, context, data)
-    link = None
-    if message_launch.is_resource_launch():
-        link = sync_resource_link_from_launch(deployment, context, data)
-        bind_link_from_launch(link, data)
+    user, context, link = sync_launch(message_launch, data)
     start_session(user, message_launch.get_launch_id(), context, link)
     log.info(
         "LTI launch accepted: %s user=%s context=%s",
@@ -144,6 +136,20 @@ def handle_launch():
         context.id if context else None,
     )
     return dispatch(message_launch, link)
+
+
+def sync_launch(message_launch: ToolMessageLaunch, data: dict):
+    """Record user, context, membership and resource link in one transaction."""
+    deployment = message_launch.deployment_row
+    with database.atomic():
+        user = sync_user_from_launch(message_launch.registration_row, data)
+        context = sync_context_from_launch(deployment, data)
+        sync_membership_from_launch(user, context, data)
+        link = None
+        if message_launch.is_resource_launch():
+            link = sync_resource_link_from_launch(deployment, context, data)
+            bind_link_from_launch(link, data)
+    return user, context, link
 
 
 def dispatch(message_launch: ToolMessageLaunch, link: LtiResourceLink | None):

@@ -26,20 +26,28 @@ TIMEOUT = 30  # seconds per service call
 class ToolServiceConnector(ServiceConnector):
     """Service calls for one registration (a ``DbRegistration``)."""
 
-    def __init__(self, registration, requests_session=None):
+    def __init__(self, registration, requests_session=None, timeout=TIMEOUT):
         session = requests_session or requests.Session()
         session.headers["User-Agent"] = USER_AGENT
         super().__init__(registration, session)
+        self.timeout = timeout
+        # This object's own copy of tokens it read or fetched, so a sender posting
+        # many scores reads the shared cache once; the database stays the source.
+        self._held: dict[str, tuple[str, datetime.datetime]] = {}
 
     def get_access_token(self, scopes) -> str:
         """A bearer token for ``scopes``, from the shared cache when still fresh."""
         scope_key = " ".join(sorted(set(scopes)))
+        held = self._held.get(scope_key)
+        if held and held[1] > utcnow() + TOKEN_MARGIN:
+            return held[0]
         cached = ServiceToken.get_or_none(
             (ServiceToken.registration == self._registration.row)
             & (ServiceToken.scopes == scope_key)
             & (ServiceToken.expires_at > utcnow() + TOKEN_MARGIN)
         )
         if cached:
+            self._held[scope_key] = (cached.access_token, cached.expires_at)
             return cached.access_token
         return self._request_token(scope_key)
 
@@ -69,7 +77,7 @@ class ToolServiceConnector(ServiceConnector):
                 "client_assertion": assertion,
                 "scope": scope_key,
             },
-            timeout=TIMEOUT,
+            timeout=self.timeout,
         )
         if not response.ok:
             raise LtiServiceException(response)
@@ -93,13 +101,36 @@ class ToolServiceConnector(ServiceConnector):
                 ServiceToken.expires_at: expires_at,
             },
         ).execute()
+        self._held[scope_key] = (answer["access_token"], expires_at)
 
     def forget_token(self, scopes) -> None:
         """Drop the cached token for ``scopes`` (the platform refused it)."""
+        self._held.pop(" ".join(sorted(set(scopes))), None)
         ServiceToken.delete().where(
             (ServiceToken.registration == self._registration.row)
             & (ServiceToken.scopes == " ".join(sorted(set(scopes))))
         ).execute()
+
+    def send(self, scopes, url, *, method="GET", data=None, headers=None, timeout=None):
+        """Call a service and return the raw response, whatever its status.
+
+        For callers that need the status and headers (``Retry-After``) rather than
+        an exception: a 401 drops the cached token and tries once more.
+        """
+        response = self._send_raw(scopes, url, method, data, headers, timeout)
+        if response.status_code == 401:
+            self.forget_token(scopes)
+            response = self._send_raw(scopes, url, method, data, headers, timeout)
+        return response
+
+    def _send_raw(self, scopes, url, method, data, headers, timeout):
+        headers = {
+            **(headers or {}),
+            "Authorization": "Bearer " + self.get_access_token(scopes),
+        }
+        return self._requests_session.request(
+            method, url, data=data, headers=headers, timeout=timeout or self.timeout
+        )
 
     def make_service_request(
         self,

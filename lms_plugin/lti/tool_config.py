@@ -129,9 +129,9 @@ def held_deployment_error(registration: LtiRegistration, deployment_id: str):
         "tool's administrator. Please try again later, or tell your instructor.",
         detail=(
             f"Deployment {deployment_id!r} of registration {registration.issuer} / "
-            f"client_id {registration.client_id} is new and held "
-            f"(LTI_UNKNOWN_DEPLOYMENTS = 'hold'). Activate it to let launches through: "
-            f"set lti_deployment.is_active for it."
+            f"client_id {registration.client_id} is held (new deployments are "
+            "held when LTI_UNKNOWN_DEPLOYMENTS = 'hold'). Let its launches through "
+            "with lms-plugin platform deployments --held, then platform activate ID."
         ),
         status_code=403,
         title="Deployment waiting for approval",

@@ -38,6 +38,18 @@ def launch():
     return handle_launch()
 
 
+@bp.get("/launch")
+def launch_by_get():
+    """A reload or bookmark of the launch URL: explain instead of a bare 405."""
+    raise LaunchError(
+        "This address only works when your course platform opens the tool. Go "
+        "back to your course and open the tool from there.",
+        detail="GET /lti/launch: launches arrive as a form POST from the platform.",
+        status_code=405,
+        title="Open the tool from your course",
+    )
+
+
 @bp.get("/jwks")
 def jwks():
     """The tool's public keys: the signing key and rotated keys still in grace."""

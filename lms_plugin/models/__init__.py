@@ -4,10 +4,9 @@
 holds one area (``lti``, ``content``, ``progress``, ``passback``).
 """
 
+from lms_plugin.models.content import CONTENT_MODELS
 from lms_plugin.models.lti import LTI_MODELS
+from lms_plugin.models.passback import PASSBACK_MODELS
+from lms_plugin.models.progress import PROGRESS_MODELS
 
-MODELS: list = [*LTI_MODELS]
-
-from lms_plugin.models.content import CONTENT_MODELS  # noqa: E402
-
-MODELS += CONTENT_MODELS
+MODELS: list = [*LTI_MODELS, *CONTENT_MODELS, *PROGRESS_MODELS, *PASSBACK_MODELS]

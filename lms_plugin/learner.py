@@ -1,0 +1,274 @@
+"""The learner's pages: catalog, module overview, section pages, quiz and results.
+
+Blueprint ``learner`` under ``/learn``. Every URL needs a launch session; data is
+always the signed-in user's own, in the launch's context (``scope``): an attempt
+of another user or another context is a 404, never a 403 that would confirm it
+exists. Views load, call one function of :mod:`lms_plugin.progress`, and render.
+"""
+
+from flask import Blueprint
+from flask import Flask
+from flask import current_app
+from flask import flash
+from flask import g
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import session
+from flask import url_for
+from flask_login import current_user
+
+from lms_plugin import progress
+from lms_plugin.auth import SESSION_CONTEXT_ID
+from lms_plugin.auth import SESSION_LAUNCH_ID
+from lms_plugin.auth import SESSION_RESOURCE_LINK_ID
+from lms_plugin.auth import Forbidden
+from lms_plugin.auth import current_context
+from lms_plugin.auth import current_membership
+from lms_plugin.auth import has_role
+from lms_plugin.auth import login_manager
+from lms_plugin.errors import LmsError
+from lms_plugin.models.content import Course
+from lms_plugin.models.content import Module
+from lms_plugin.models.content import ModuleVersion
+from lms_plugin.models.lti import LtiResourceLink
+from lms_plugin.models.progress import QuizAttempt
+from lms_plugin.models.progress import scope_of
+
+bp = Blueprint("learner", __name__, url_prefix="/learn")
+
+#: Canvas's placement claim; "course_navigation" opens the catalog.
+CLAIM_CANVAS_PLACEMENT = "https://www.instructure.com/placement"
+#: Roles that choose a module for an unbound link (DEEPLINK's picker).
+CHOOSER_ROLES = ("instructor", "teaching_assistant", "administrator")
+#: Endpoints of the instructor view, once it exists (linked from module pages).
+INSTRUCTOR_ENDPOINTS = ("instructor.dashboard", "instructor.index")
+
+
+class NotFound(LmsError):
+    status_code = 404
+    title = "Not found"
+
+
+# --- the launch's landing ------------------------------------------------------
+
+
+def landing(link: LtiResourceLink) -> str:
+    """Where a resource-link launch of ``link`` opens (registered with lti)."""
+    data = _launch_data()
+    custom = data.get("https://purl.imsglobal.org/spec/lti/claim/custom") or {}
+    custom = custom if isinstance(custom, dict) else {}
+    if custom.get("view") == "catalog" or (
+        data.get(CLAIM_CANVAS_PLACEMENT) == "course_navigation"
+    ):
+        return url_for("learner.catalog")
+    if link.module_slug:
+        return url_for("learner.module_page", slug=link.module_slug)
+    if has_role(*CHOOSER_ROLES):
+        return url_for("deep_linking.choose_module", link_id=link.id)
+    return url_for("learner.unbound")
+
+
+def _launch_data() -> dict:
+    """The claims of this session's launch (from the launch-data cache)."""
+    from lms_plugin.lti.adapter import PROTOCOL_ERRORS
+    from lms_plugin.lti.adapter import load_launch
+
+    try:
+        return dict(load_launch(session[SESSION_LAUNCH_ID]).get_launch_data())
+    except (KeyError, *PROTOCOL_ERRORS):
+        return {}
+
+
+# --- who and where -------------------------------------------------------------
+
+
+@bp.before_request
+def _require_launch():
+    """Every learner page needs a launch session, and a membership in its context."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    g.context = current_context()
+    g.membership = current_membership() if g.context else None
+    if g.context is not None and g.membership is None:
+        raise Forbidden("You are not a member of this course. Open it from the LMS.")
+    if session.get(SESSION_CONTEXT_ID) and g.context is None:
+        raise Forbidden("This course is no longer available. Open it from the LMS.")
+    return None
+
+
+@bp.app_template_global()
+def instructor_url() -> str | None:
+    """The instructor view for instructors, once it exists; else None."""
+    membership = g.get("membership")
+    if not membership or not (membership.is_instructor or membership.is_administrator):
+        return None
+    for endpoint in INSTRUCTOR_ENDPOINTS:
+        if endpoint in current_app.view_functions:
+            return url_for(endpoint)
+    return None
+
+
+def _module(slug: str) -> tuple[Module, ModuleVersion]:
+    """A module still in the course with its current version, or a 404."""
+    row = (
+        Module.select(Module, ModuleVersion)
+        .join(
+            ModuleVersion,
+            on=(ModuleVersion.module == Module.id)
+            & (ModuleVersion.number == Module.version),
+        )
+        .where((Module.slug == slug) & Module.retired_at.is_null())
+        .first()
+    )
+    if row is None:
+        raise NotFound("There is no module at this address.")
+    return row, row.moduleversion
+
+
+def _own_attempt(attempt_id: int) -> QuizAttempt:
+    """The signed-in user's attempt in this context, or a 404."""
+    attempt = QuizAttempt.get_or_none(
+        (QuizAttempt.id == attempt_id)
+        & (QuizAttempt.user == current_user.id)
+        & (QuizAttempt.scope == scope_of(g.context))
+    )
+    if attempt is None:
+        raise NotFound("There is no attempt of yours at this address.")
+    return attempt
+
+
+def _launched_link() -> LtiResourceLink | None:
+    link_id = session.get(SESSION_RESOURCE_LINK_ID)
+    return LtiResourceLink.get_or_none(LtiResourceLink.id == link_id)
+
+
+# --- views ---------------------------------------------------------------------
+
+
+@bp.get("/")
+def catalog():
+    """Every module of the course with the learner's status in each."""
+    modules = (
+        Module.select(Module, ModuleVersion, Course)
+        .join(
+            ModuleVersion,
+            on=(ModuleVersion.module == Module.id)
+            & (ModuleVersion.number == Module.version),
+        )
+        .switch(Module)
+        .join(Course)
+        .where(Module.retired_at.is_null())
+        .order_by(Course.title, Module.position)
+    )
+    rows = progress.progress_by_module(current_user, g.context)
+    return render_template("learner/catalog.html", modules=modules, progress=rows)
+
+
+@bp.get("/unbound")
+def unbound():
+    """The link the learner opened has no module chosen yet."""
+    return render_template("learner/unbound.html", can_choose=has_role(*CHOOSER_ROLES))
+
+
+@bp.get("/modules/<slug>")
+def module_page(slug):
+    """The module's overview: objectives, time, sections and progress."""
+    module, version = _module(slug)
+    view = progress.module_view(current_user, g.context, module, version)
+    return render_template("learner/module.html", **view)
+
+
+@bp.get("/modules/<slug>/pages/<page_slug>")
+def page(slug, page_slug):
+    """One section of the module; the visit is recorded."""
+    module, version = _module(slug)
+    view = progress.page_view(current_user, g.context, module, version, page_slug)
+    if view is None:
+        raise NotFound("This module has no section at this address.")
+    return render_template("learner/page.html", **view)
+
+
+@bp.post("/modules/<slug>/pages/<page_slug>/complete")
+def complete_page(slug, page_slug):
+    """Mark a section complete and go on to the next one (or the quiz)."""
+    module, version = _module(slug)
+    target = progress.complete_page(
+        current_user, g.context, module, version, page_slug, _launched_link()
+    )
+    if target is None:
+        raise NotFound("This module has no section at this address.")
+    return redirect(_next_url(module, target), code=303)
+
+
+def _next_url(module: Module, target: str) -> str:
+    if target == "quiz":
+        return url_for("learner.quiz", slug=module.slug)
+    if target == "module":
+        return url_for("learner.module_page", slug=module.slug)
+    return url_for("learner.page", slug=module.slug, page_slug=target)
+
+
+@bp.get("/modules/<slug>/quiz")
+def quiz(slug):
+    """The quiz: the attempt in progress, else its rules and past attempts."""
+    module, version = _module(slug)
+    if not version.quiz:
+        raise NotFound("This module has no quiz.")
+    view = progress.quiz_view(current_user, g.context, module, version)
+    template = "learner/attempt.html" if view.get("attempt") else "learner/quiz.html"
+    return render_template(template, **view, new_key=progress.new_attempt_key())
+
+
+@bp.post("/modules/<slug>/quiz/start")
+def start_quiz(slug):
+    """Start an attempt (one per idempotency key) and show it."""
+    module, version = _module(slug)
+    if not version.quiz:
+        raise NotFound("This module has no quiz.")
+    key = request.form.get("key", "")
+    if not 16 <= len(key) <= 64:
+        raise LmsError("The start form was incomplete. Reload the page and try again.")
+    try:
+        progress.start_attempt(current_user, g.context, module, version, key)
+    except progress.AttemptsExhausted:
+        flash("You have used every attempt this quiz allows.", "error")
+    return redirect(url_for("learner.quiz", slug=slug), code=303)
+
+
+@bp.post("/attempts/<int:attempt_id>")
+def answer(attempt_id):
+    """Save an attempt's answers, or submit it once; then show where it stands."""
+    attempt = _own_attempt(attempt_id)
+    form = request.form.to_dict(flat=False)
+    if request.form.get("action") == "save":
+        if progress.save_responses(attempt, form):
+            flash("Your answers are saved. Submit when you are ready.", "info")
+            return redirect(url_for("learner.quiz", slug=attempt.module.slug), 303)
+    else:
+        progress.submit_attempt(attempt, form, _launched_link())
+    return redirect(url_for("learner.attempt", attempt_id=attempt.id), code=303)
+
+
+@bp.get("/attempts/<int:attempt_id>")
+def attempt(attempt_id):
+    """A submitted attempt: score, per-item feedback, answers as settings allow."""
+    row = _own_attempt(attempt_id)
+    if row.status != "submitted":
+        return redirect(url_for("learner.quiz", slug=row.module.slug), code=303)
+    view = progress.result_view(row, g.context)
+    return render_template("learner/result.html", **view)
+
+
+def init_app(app: Flask) -> None:
+    """Register the learner pages and make them the landing of resource links."""
+    from lms_plugin.lti import set_resource_landing
+
+    app.register_blueprint(bp)
+    set_resource_landing(app, landing)
+
+
+@bp.app_template_filter("percent")
+def percent(value) -> str:
+    """A percentage for people: 87.5%, or a dash when there is none."""
+    return "–" if value is None else f"{value:g}%"

@@ -1,0 +1,166 @@
+"""Blueprint ``lti_registration``: /lti/register and /lti/config/canvas.json.
+
+Also wires the ``platform`` CLI group. The pages run inside the LMS's iframe,
+where third-party cookies are unreliable, so the confirmation form is protected
+without a session: a signed, expiring token bound to the exact registration
+parameters, plus an Origin check on the POST.
+"""
+
+import hashlib
+
+from flask import Blueprint
+from flask import Flask
+from flask import current_app
+from flask import jsonify
+from flask import render_template
+from flask import request
+from itsdangerous import BadSignature
+from itsdangerous import SignatureExpired
+from itsdangerous import URLSafeTimedSerializer
+
+from lms_plugin import csrf
+from lms_plugin.errors import LmsError
+from lms_plugin.lti.canvas import canvas_developer_key
+from lms_plugin.lti.platforms import PlatformError
+from lms_plugin.lti.platforms import origin_of
+from lms_plugin.lti.registration import PLACEMENTS
+from lms_plugin.lti.registration import Policy
+from lms_plugin.lti.registration import build_tool_registration
+from lms_plugin.lti.registration import fetch_platform_configuration
+from lms_plugin.lti.registration import register_with_platform
+from lms_plugin.lti.registration import requested_scopes
+
+bp = Blueprint("lti_registration", __name__)
+
+#: Canvas registration tokens live one hour; the confirmation form as long.
+FORM_MAX_AGE = 3600
+
+
+class FormError(LmsError):
+    """The registration form was not one this tool showed, or it expired."""
+
+    status_code = 400
+    title = "Registration form not accepted"
+
+
+@bp.get("/lti/register")
+def register_form():
+    """Show what will be registered with the LMS, and a Register button."""
+    openid_configuration, token = _registration_params(request.args)
+    platform = fetch_platform_configuration(openid_configuration, token, _policy())
+    base = request.host_url
+    return render_template(
+        "lti_registration/confirm.html",
+        platform=platform,
+        registration=build_tool_registration(base, platform),
+        scopes=requested_scopes(platform),
+        placements=PLACEMENTS.get(platform.product_family_code, {}),
+        openid_configuration=openid_configuration,
+        registration_token=token or "",
+        form_token=_sign_form(openid_configuration, token),
+    )
+
+
+@bp.post("/lti/register")
+@csrf.exempt  # inside the LMS iframe: the signed form token (not the session) guards it
+def register_submit():
+    """Register with the LMS, then tell the LMS window to close this frame."""
+    _check_origin()
+    openid_configuration, token = _registration_params(request.form)
+    _verify_form(request.form.get("form_token", ""), openid_configuration, token)
+    result = register_with_platform(
+        openid_configuration, token, request.host_url, _policy()
+    )
+    return render_template("lti_registration/complete.html", result=result)
+
+
+@bp.get("/lti/config/canvas.json")
+def canvas_config():
+    """The Canvas developer-key JSON, with URLs of the host Canvas asked."""
+    return jsonify(canvas_developer_key(request.host_url))
+
+
+@bp.after_request
+def _private(response):
+    # Registration pages carry the platform's one-time token.
+    if request.endpoint and request.endpoint.startswith("lti_registration.register"):
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _policy() -> Policy:
+    return policy_for(current_app)
+
+
+def policy_for(app: Flask) -> Policy:
+    """The registration policy from ``app``'s configuration."""
+    allow_http = app.config["LTI_ALLOW_HTTP_LOCALHOST"] or app.debug or app.testing
+    return Policy(
+        allow_http_localhost=bool(allow_http),
+        allowed_issuers=tuple(app.config["LTI_REGISTRATION_ALLOWED_ISSUERS"] or ()),
+    )
+
+
+def _registration_params(values) -> tuple[str, str | None]:
+    openid_configuration = (values.get("openid_configuration") or "").strip()
+    if not openid_configuration:
+        raise PlatformError(
+            "This is the tool's Dynamic Registration URL. Paste it into your LMS "
+            "(Canvas: Developer Keys > LTI Registration; Moodle: Manage tools > "
+            "Tool URL); the LMS adds the openid_configuration parameter."
+        )
+    return openid_configuration, (
+        values.get("registration_token") or ""
+    ).strip() or None
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="lti-registration")
+
+
+def _fingerprint(openid_configuration: str, token: str | None) -> list[str]:
+    digest = hashlib.sha256((token or "").encode()).hexdigest()
+    return [openid_configuration, digest]
+
+
+def _sign_form(openid_configuration: str, token: str | None) -> str:
+    return _serializer().dumps(_fingerprint(openid_configuration, token))
+
+
+def _verify_form(form_token: str, openid_configuration: str, token: str | None):
+    try:
+        signed = _serializer().loads(form_token, max_age=FORM_MAX_AGE)
+    except SignatureExpired:
+        raise FormError(
+            "The registration page expired. Start the registration again from your LMS."
+        ) from None
+    except BadSignature:
+        raise FormError("The registration form was not issued by this tool.") from None
+    if signed != _fingerprint(openid_configuration, token):
+        raise FormError("The registration form was altered after it was shown.")
+
+
+def _check_origin() -> None:
+    """Refuse a cross-site POST: browsers name the posting page's origin."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return  # old browsers and non-browser clients; the signed form still holds
+    allowed = {origin_of(request.host_url)}
+    if current_app.config["BASE_URL"]:
+        allowed.add(origin_of(current_app.config["BASE_URL"]))
+    if origin == "null" or origin_of(origin) not in allowed:
+        raise FormError(
+            "The registration form was posted from another site.",
+            detail="Behind a proxy, set PROXY_FIX or BASE_URL so the tool knows "
+            "its public address.",
+            status_code=403,
+        )
+
+
+def init_app(app: Flask) -> None:
+    """Register the blueprint and the ``platform`` commands."""
+    from lms_plugin.lti.platform_cli import platform_cli
+
+    app.register_blueprint(bp)
+    app.cli.add_command(platform_cli)

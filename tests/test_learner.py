@@ -1,0 +1,232 @@
+"""The learner's flows over HTTP, through real signed launches."""
+
+import json
+
+import pytest
+
+from lms_plugin.db import database
+from lms_plugin.models.lti import LtiResourceLink
+from lms_plugin.models.progress import AttemptItem
+from lms_plugin.models.progress import ModuleProgress
+from lms_plugin.models.progress import PageVisit
+from lms_plugin.models.progress import QuizAttempt
+from tests.factories import make_quiz_module
+from tests.learner_helpers import SLUG
+from tests.learner_helpers import csrf
+from tests.learner_helpers import current_attempt
+from tests.learner_helpers import launch_into
+from tests.learner_helpers import read_all
+from tests.learner_helpers import start
+from tests.learner_helpers import submit
+from tests.lti_platform import INSTRUCTOR
+
+
+@pytest.fixture
+def module(app):
+    with database.connection_context():
+        return make_quiz_module(pages=3, questions=4, slug=SLUG)
+
+
+@pytest.fixture
+def learner(client, platform, module):
+    """A client signed in as a learner on a link bound to the module."""
+    response = launch_into(client, platform)
+    assert response.status_code == 303
+    assert response.location == f"/learn/modules/{SLUG}"
+    return client
+
+
+def text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def test_launch_binds_the_link_from_custom_module_id(learner):
+    with database.connection_context():
+        assert LtiResourceLink.get().module_slug == SLUG
+    page = text(learner.get(f"/learn/modules/{SLUG}"))
+    assert "Module" in page and "0 of 3 completed" in page
+    assert "Start the module" in page and "Do the thing." in page
+
+
+def test_a_bound_link_keeps_its_module(client, platform, module):
+    launch_into(client, platform)
+    response = launch_into(client, platform, custom={"module_id": "other"})
+    assert response.location == f"/learn/modules/{SLUG}"
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"custom": {"view": "catalog"}},
+        {"https://www.instructure.com/placement": "course_navigation"},
+    ],
+    ids=["custom-view", "canvas-placement"],
+)
+def test_course_navigation_opens_the_catalog(client, platform, module, claims):
+    if "custom" not in claims:
+        claims["custom"] = {}
+    response = launch_into(client, platform, **claims)
+    assert response.location == "/learn/"
+    page = text(client.get("/learn/"))
+    assert "Not started" in page and f"/learn/modules/{SLUG}" in page
+
+
+def test_unbound_link_tells_learners_it_is_not_chosen(client, platform, module):
+    response = launch_into(client, platform, custom={})
+    assert response.location == "/learn/unbound"
+    assert "not chosen yet" in text(client.get(response.location))
+
+
+def test_unbound_link_sends_instructors_to_the_picker(app, platform):
+    client = app.test_client()
+    response = launch_into(client, platform, custom={}, roles=(INSTRUCTOR,))
+    with database.connection_context():
+        link = LtiResourceLink.get()
+    assert response.location == f"/lti/links/{link.id}/choose"
+
+
+def test_pages_record_visits_and_completion_then_lead_to_the_quiz(learner):
+    targets = read_all(learner)
+    assert targets[-1] == f"/learn/modules/{SLUG}/quiz"
+    assert targets[0].startswith(f"/learn/modules/{SLUG}/pages/")
+    with database.connection_context():
+        progress = ModuleProgress.get()
+        visits = list(PageVisit.select())
+    assert len(visits) == 3 and all(v.completed_at for v in visits)
+    assert progress.state == "in_progress"  # the quiz is not passed yet
+    assert "3 of 3 completed" in text(learner.get(f"/learn/modules/{SLUG}"))
+
+
+def test_progress_resumes_on_another_device(learner, platform, app):
+    overview = text(learner.get(f"/learn/modules/{SLUG}"))
+    second = overview.split('href="/learn/modules/m01-test/pages/')[2].split('"')[0]
+    learner.get(f"/learn/modules/{SLUG}/pages/{second}")
+    other_device = app.test_client()
+    launch_into(other_device, platform)
+    page = text(other_device.get(f"/learn/modules/{SLUG}"))
+    with database.connection_context():
+        title = PageVisit.get().page.title
+    assert f"Continue: {title}" in page
+
+
+def test_section_page_has_navigation_and_a_csrf_form(learner):
+    overview = text(learner.get(f"/learn/modules/{SLUG}"))
+    first = overview.split('href="/learn/modules/m01-test/pages/')[1].split('"')[0]
+    page = text(learner.get(f"/learn/modules/{SLUG}/pages/{first}"))
+    assert 'rel="next"' in page and 'rel="prev"' not in page
+    assert 'name="csrf_token"' in page and "Mark complete and continue" in page
+    assert 'aria-current="page"' in page
+    refused = learner.post(f"/learn/modules/{SLUG}/pages/{first}/complete")
+    assert refused.status_code == 400  # no CSRF token
+
+
+def test_the_quiz_form_never_contains_answers(learner):
+    attempt = start(learner)
+    page = text(learner.get(f"/learn/modules/{SLUG}/quiz"))
+    assert f'action="/learn/attempts/{attempt.id}"' in page
+    assert "Question 4 of 4" in page
+    for secret in ("Feedback", "Rationale", "correct", "Correct answer"):
+        assert secret not in page, secret
+
+
+def test_fail_retry_pass_and_complete(learner):
+    read_all(learner)
+    first = start(learner)
+    result = submit(learner, first, right=False)
+    assert result.status_code == 303
+    page = text(learner.get(result.location))
+    assert "Attempt 1: 0%, not passed" in page and 'role="status"' in page
+    assert "You have 2 attempts left" in page
+    assert "Feedback a of" in page  # feedback on what the learner chose
+    assert "tag-key" not in page and "Rationale" not in page  # not yet
+    second = start(learner)
+    assert second.id != first.id and second.number == 2
+    page = text(learner.get(submit(learner, second, right=True).location))
+    assert "Attempt 2: 100%, passed" in page
+    assert "tag-key" in page and "Rationale" in page  # passed: revealed
+    with database.connection_context():
+        progress = ModuleProgress.get()
+        items = list(AttemptItem.select().where(AttemptItem.attempt == second.id))
+    assert progress.state == "completed" and progress.completed_at
+    assert progress.kept_percent == 100 and progress.attempts_used == 2
+    assert [(i.earned, i.possible) for i in items] == [(1.0, 1.0)] * 4
+    assert "Completed" in text(learner.get("/learn/"))
+
+
+def test_attempt_records_the_exact_question_versions(learner):
+    attempt = start(learner)
+    with database.connection_context():
+        from lms_plugin.models.content import QuestionVersion
+
+        versions = {v.id for v in QuestionVersion.select()}
+    assert set(attempt.question_versions) == versions
+    assert set(attempt.layout) == {f"{SLUG}-q{n}" for n in range(1, 5)}
+
+
+def test_start_is_idempotent_per_key(learner):
+    page = text(learner.get(f"/learn/modules/{SLUG}/quiz"))
+    from tests.learner_helpers import csrf_of
+    from tests.learner_helpers import key_of
+
+    form = {"csrf_token": csrf_of(page), "key": key_of(page)}
+    for _ in range(3):
+        learner.post(f"/learn/modules/{SLUG}/quiz/start", data=form)
+    with database.connection_context():
+        assert QuizAttempt.select().count() == 1
+
+
+def test_submit_is_idempotent(learner):
+    attempt = start(learner)
+    token = csrf(learner)
+    first = submit(learner, attempt, right=False, token=token)
+    again = submit(learner, attempt, right=True, token=token)  # resent form
+    assert first.location == again.location
+    with database.connection_context():
+        row = QuizAttempt.get_by_id(attempt.id)
+        assert row.percent == 0 and row.status == "submitted"
+        assert QuizAttempt.select().count() == 1
+        assert AttemptItem.select().count() == 4
+        assert ModuleProgress.get().attempts_used == 1
+
+
+def test_an_attempt_in_progress_survives_reload_with_saved_answers(learner):
+    attempt = start(learner)
+    first = text(learner.get(f"/learn/modules/{SLUG}/quiz"))
+    saved = submit(learner, attempt, right=True, action="save")
+    assert saved.status_code == 303 and saved.location.endswith("/quiz")
+    again = text(learner.get(f"/learn/modules/{SLUG}/quiz"))
+    assert current_attempt().id == attempt.id
+    assert again.count("checked") == 4 and first.count("checked") == 0
+    assert current_attempt().status == "in_progress"
+
+
+def test_attempts_limit_then_answers_revealed(learner):
+    read_all(learner)
+    for _ in range(3):
+        submit(learner, start(learner), right=False)
+    quiz = text(learner.get(f"/learn/modules/{SLUG}/quiz"))
+    assert "used every attempt" in quiz and "Start attempt" not in quiz
+    refused = learner.post(
+        f"/learn/modules/{SLUG}/quiz/start",
+        data={"csrf_token": csrf(learner), "key": "k" * 24},
+    )
+    assert refused.status_code == 303
+    with database.connection_context():
+        assert QuizAttempt.select().count() == 3
+        progress = ModuleProgress.get()
+    assert progress.state == "completed_not_passed" and progress.completed_at
+    last = text(learner.get(f"/learn/attempts/{current_attempt().id}"))
+    assert "tag-key" in last  # the last attempt reveals the key
+
+
+def test_instructor_sees_the_module_as_a_learner(client, platform, module):
+    response = launch_into(client, platform, roles=(INSTRUCTOR,))
+    assert response.location == f"/learn/modules/{SLUG}"
+    page = text(client.get(response.location))
+    assert "as learners see it" in page
+    assert "/instructor" not in page  # no link until the instructor view exists
+
+
+def test_saved_custom_is_recorded(learner):
+    with database.connection_context():
+        assert json.loads(LtiResourceLink.get().custom) == {"module_id": SLUG}

@@ -1,0 +1,292 @@
+"""Completion rules, attempt bookkeeping, the score to post, and its hand-off."""
+
+import random
+import sys
+import types
+from pathlib import Path
+
+import pytest
+from peewee import IntegrityError
+from playhouse.test_utils import count_queries
+
+from lms_plugin import progress
+from lms_plugin.db import database
+from lms_plugin.models.lti import User
+from lms_plugin.models.progress import AttemptItem
+from lms_plugin.models.progress import ModuleProgress
+from lms_plugin.models.progress import QuizAttempt
+from tests.factories import make_module
+from tests.factories import make_page
+from tests.factories import make_quiz_module
+from tests.factories import right_answers
+from tests.learner_helpers import SLUG
+from tests.learner_helpers import launch_into
+from tests.learner_helpers import read_all
+from tests.learner_helpers import start
+from tests.learner_helpers import submit
+
+RULE = {"require_all_pages": True, "require_quiz_pass": True}
+
+
+def state(completion=RULE, **facts):
+    defaults = dict(
+        pages_total=3, pages_done=3, has_quiz=True, passed=True,
+        attempts_exhausted=False, started=True,
+    )  # fmt: skip
+    return progress.module_state(completion, **{**defaults, **facts})
+
+
+@pytest.mark.parametrize(
+    "completion, facts, expected",
+    [
+        (RULE, {}, "completed"),
+        (RULE, {"pages_done": 2}, "in_progress"),
+        (RULE, {"passed": False}, "in_progress"),
+        (RULE, {"passed": False, "attempts_exhausted": True}, "completed_not_passed"),
+        (RULE, {"pages_done": 2, "attempts_exhausted": True}, "in_progress"),
+        (RULE, {"pages_done": 0, "passed": False, "started": False}, "not_started"),
+        (RULE, {"has_quiz": False, "passed": False}, "completed"),
+        ({"require_all_pages": False}, {"pages_done": 0}, "completed"),
+        ({"require_quiz_pass": False}, {"passed": False}, "completed"),
+        ({}, {"pages_done": 1}, "in_progress"),  # defaults: both required
+    ],
+)
+def test_module_state(completion, facts, expected):
+    assert state(completion, **facts) == expected
+
+
+SETTINGS = {"score_to_keep": "highest", "max_attempts": 3,
+            "line_item": {"score_maximum": 10}}  # fmt: skip
+
+
+def test_score_to_post_keeps_the_highest_scaled_to_the_line_item():
+    post = progress.score_to_post([40.0, 90.0, 70.0], SETTINGS, passed=True)
+    assert (post.score_given, post.score_maximum) == (9.0, 10.0)
+    assert (post.activity_progress, post.grading_progress) == (
+        "Completed",
+        "FullyGraded",
+    )
+    assert "Attempt 3" in post.comment
+
+
+def test_score_to_post_latest_policy_and_progress_states():
+    latest = {**SETTINGS, "score_to_keep": "latest"}
+    post = progress.score_to_post([90.0, 50.0], latest, passed=False)
+    assert post.score_given == 5.0 and post.activity_progress == "Submitted"
+    exhausted = progress.score_to_post([10.0, 20.0, 30.0], latest, passed=False)
+    assert exhausted.activity_progress == "Completed"  # no attempts left
+    unlimited = {**SETTINGS, "max_attempts": 0}
+    many = progress.score_to_post([10.0] * 9, unlimited, passed=False)
+    assert many.activity_progress == "Submitted"
+    assert progress.score_to_post([], SETTINGS, passed=False) is None
+
+
+def test_score_maximum_defaults_to_100_and_completion_gives_full_credit():
+    post = progress.score_to_post([75.0], {"max_attempts": 3}, passed=False)
+    assert (post.score_given, post.score_maximum) == (75.0, 100.0)
+    full = progress.completion_score(None)
+    assert (full.score_given, full.activity_progress) == (100.0, "Completed")
+
+
+def test_attempts_left():
+    assert progress.attempts_left(3, 1) == 2
+    assert progress.attempts_left(3, 5) == 0
+    assert progress.attempts_left(0, 50) is None
+
+
+@pytest.fixture
+def user(app, platform):
+    from lms_plugin.models.lti import LtiRegistration
+
+    with database.connection_context():
+        return User.create(registration=LtiRegistration.get(), sub="u-1")
+
+
+def test_no_context_progress_has_one_row_per_module(app, user):
+    with database.connection_context():
+        module = make_quiz_module()
+        first = progress.open_progress(user, None, module)
+        again = progress.open_progress(user, None, module)
+        assert first.id == again.id and first.scope == 0
+        with pytest.raises(IntegrityError):  # unique even without a context
+            ModuleProgress.create(user=user, context=None, scope=0, module=module)
+
+
+def test_start_is_idempotent_and_resumes_without_context(app, user):
+    with database.connection_context():
+        module = make_quiz_module(questions=4)
+        version = module.current()
+        first = progress.start_attempt(user, None, module, version, "key-1")
+        same = progress.start_attempt(user, None, module, version, "key-1")
+        resumed = progress.start_attempt(user, None, module, version, "key-2")
+        assert first.id == same.id == resumed.id
+        assert QuizAttempt.select().count() == 1
+
+
+def test_draw_follows_the_blueprint_and_shuffles_options(app, user):
+    from tests.factories import single
+
+    with database.connection_context():
+        module = make_module(
+            quiz={**progress_settings(), "draw": [{"objective": "o1", "count": 2}]}
+        )
+        for n in range(5):
+            from tests.factories import make_question
+
+            make_question(module, single(f"dq{n}"))
+        attempt = progress.start_attempt(
+            user, None, module, module.current(), "k" * 20, random.Random(3)
+        )
+    assert len(attempt.question_versions) == 2
+    orders = [attempt.layout[q]["options"] for q in attempt.layout]
+    assert all(sorted(o) == list("abcd") for o in orders)
+
+
+def progress_settings():
+    from tests.factories import QUIZ
+
+    return dict(QUIZ)
+
+
+class FakePassback:
+    """Stands in for lms_plugin.passback: records each call and its transaction."""
+
+    def __init__(self, fail=False):
+        self.calls = []
+        self.fail = fail
+
+    def module(self):
+        fake = types.ModuleType("lms_plugin.passback")
+        fake.enqueue_score = self.enqueue_score
+        return fake
+
+    def enqueue_score(self, **kwargs):
+        self.calls.append({**kwargs, "in_transaction": database.in_transaction()})
+        if self.fail:
+            raise RuntimeError("outbox unavailable")
+
+
+@pytest.fixture
+def passback(monkeypatch):
+    fake = FakePassback()
+    monkeypatch.setitem(sys.modules, "lms_plugin.passback", fake.module())
+    return fake
+
+
+def test_submit_hands_the_kept_score_to_passback_in_its_transaction(
+    app, client, platform, passback
+):
+    with database.connection_context():
+        make_quiz_module(pages=1, questions=4, slug=SLUG)
+    launch_into(client, platform)
+    read_all(client)
+    submit(client, start(client), right=False)
+    submit(client, start(client), right=True)
+    first, second = passback.calls
+    assert first["in_transaction"] and second["in_transaction"]
+    assert (first["score_given"], first["activity_progress"]) == (0.0, "Submitted")
+    assert (second["score_given"], second["score_maximum"]) == (100.0, 100.0)
+    assert second["activity_progress"] == "Completed"
+    assert second["grading_progress"] == "FullyGraded"
+    assert second["module_slug"] == SLUG
+    assert second["resource_link"].id_on_platform == "link-1"
+    assert second["user"].sub == "learner-1" and second["context"] is not None
+    assert second["submission"]["submittedAt"].endswith("Z")
+
+
+def test_a_failed_hand_off_leaves_the_attempt_unsubmitted(
+    app, client, platform, monkeypatch
+):
+    fake = FakePassback(fail=True)
+    monkeypatch.setitem(sys.modules, "lms_plugin.passback", fake.module())
+    with database.connection_context():
+        make_quiz_module(pages=1, questions=4, slug=SLUG)
+    launch_into(client, platform)
+    attempt = start(client)
+    response = submit(client, attempt, right=True)
+    assert response.status_code == 500
+    with database.connection_context():
+        assert QuizAttempt.get_by_id(attempt.id).status == "in_progress"
+        assert AttemptItem.select().count() == 0
+
+
+def test_completing_a_module_without_quiz_posts_full_credit(
+    app, client, platform, passback
+):
+    with database.connection_context():
+        module = make_module(slug=SLUG, quiz=None)
+        make_page(module, position=1)
+    launch_into(client, platform)
+    targets = read_all(client)
+    assert targets == [f"/learn/modules/{SLUG}"]
+    (call,) = passback.calls
+    assert call["score_given"] == call["score_maximum"] == 100.0
+    with database.connection_context():
+        assert ModuleProgress.get().state == "completed"
+
+
+def _queries(client, path) -> int:
+    client.get(path)  # first visit creates rows; count a steady-state view
+    with count_queries() as counter:
+        response = client.get(path)
+    assert response.status_code == 200
+    return counter.count
+
+
+@pytest.mark.parametrize("size", [(2, 4), (8, 16)], ids=["small", "large"])
+def test_module_and_quiz_pages_use_a_constant_number_of_queries(
+    app, client, platform, size
+):
+    pages, questions = size
+    with database.connection_context():
+        make_quiz_module(pages=pages, questions=questions, slug=SLUG)
+    launch_into(client, platform)
+    read_all(client)
+    overview = _queries(client, f"/learn/modules/{SLUG}")
+    page = _queries(client, f"/learn/modules/{SLUG}/pages/{_first_page()}")
+    intro = _queries(client, f"/learn/modules/{SLUG}/quiz")
+    start(client)
+    taking = _queries(client, f"/learn/modules/{SLUG}/quiz")
+    assert (overview, page, intro, taking) == EXPECTED_QUERIES
+
+
+#: Queries per view whatever the module's size (small and large give the same):
+#: user, context and membership, then the view's own. A page view also writes
+#: its visit (2 statements).
+EXPECTED_QUERIES = (8, 9, 6, 6)
+
+
+def _first_page() -> str:
+    from lms_plugin.models.content import Page
+
+    with database.connection_context():
+        return Page.select().order_by(Page.position).first().slug
+
+
+SAMPLE = Path(__file__).parent / "data" / "courses"
+
+
+def test_the_published_sample_course_can_be_taken_and_passed(app, client, platform):
+    from lms_plugin.content.publish import publish_path
+
+    reports = publish_path(SAMPLE)
+    assert not [p for p in reports[0].problems if p.is_error]
+    response = launch_into(
+        client, platform, custom={"module_id": "m01-giving-feedback"}
+    )
+    slug = "m01-giving-feedback"
+    assert response.location == f"/learn/modules/{slug}"
+    read_all(client, slug)
+    attempt = start(client, slug)
+    with database.connection_context():
+        questions = progress.attempt_questions(attempt)
+    drawn = {item["type"] for q in questions for item in q.get("questions") or [q]}
+    assert len(drawn) >= 2
+    from tests.learner_helpers import csrf
+
+    data = {**right_answers(questions), "action": "submit", "csrf_token": csrf(client)}
+    result = client.post(f"/learn/attempts/{attempt.id}", data=data)
+    page = client.get(result.location).get_data(as_text=True)
+    assert "100%, passed" in page
+    with database.connection_context():
+        assert ModuleProgress.get().state == "completed"
