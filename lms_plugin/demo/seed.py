@@ -1,5 +1,7 @@
 """The demo course, its roster and its first placements (all people are fictional)."""
 
+import json
+
 from lms_plugin.demo.models import INSTRUCTOR
 from lms_plugin.demo.models import LEARNER
 from lms_plugin.demo.models import Course
@@ -58,6 +60,9 @@ def seed() -> None:
                 "title": "Mentorship modules",
                 "text": "The tool's course navigation entry.",
                 "placement": "course_navigation",
+                # As a Canvas course_navigation placement is configured: the
+                # catalog of modules rather than one module.
+                "custom": json.dumps({"view": "catalog"}),
             },
         )
         ResourceLink.get_or_create(
