@@ -12,6 +12,7 @@ from lms_plugin.db import database
 from lms_plugin.lti import claims as c
 from lms_plugin.lti import keys
 from lms_plugin.models.lti import LtiResourceLink
+from tests.lti_platform import DROP
 from tests.lti_platform import INSTITUTION_STUDENT
 from tests.lti_platform import INSTRUCTOR
 from tests.lti_platform import LEARNER
@@ -43,14 +44,18 @@ def settings(platform, **changes) -> dict:
     return {name: v for name, v in value.items() if v is not None}
 
 
-def dl_launch(client, platform, *, roles=(INSTRUCTOR,), sub="platform-user-1", **dl):
+def dl_launch(
+    client, platform, *, roles=(INSTRUCTOR,), sub="platform-user-1", context=None, **dl
+):
     """A deep-linking launch; returns the tool's answer."""
+    extra = {} if context is None else {"context": context}
     return launch(
         client,
         platform,
         message_type=c.MESSAGE_DEEP_LINKING,
         roles=list(roles),
         sub=sub,
+        **extra,
         **{c.CLAIM_DEEP_LINKING_SETTINGS: settings(platform, **dl)},
     )
 
@@ -126,6 +131,9 @@ def test_full_flow_picker_response_and_launch_of_the_returned_link(
     assert body[c.CLAIM_MESSAGE_TYPE] == "LtiDeepLinkingResponse"
     assert body[c.CLAIM_VERSION] == "1.3.0"
     assert body[c.CLAIM_DL_DATA] == "opaque-platform-data"
+    assert (
+        body[c.CLAIM_DL_MSG] == "Added 2 modules: Giving feedback; Reflective practice"
+    )
     first, second = body[c.CLAIM_DL_CONTENT_ITEMS]
     assert first == {
         "type": "ltiResourceLink",
@@ -157,6 +165,13 @@ def test_full_flow_picker_response_and_launch_of_the_returned_link(
     with database.connection_context():
         link = LtiResourceLink.get(LtiResourceLink.id_on_platform == "canvas-link-42")
     assert link.module_slug == "m01-feedback"
+
+
+def test_picker_works_without_a_context_claim(client, platform, catalog):
+    path = open_picker(client, platform, context=DROP)
+    assert "Add modules to your course" in client.get(path).text
+    body = verify_response(client, platform, choose(client, path, ["m02-burnout"]).text)
+    assert body[c.CLAIM_DL_MSG] == "Added 1 module: Preventing burnout"
 
 
 def test_a_bound_link_keeps_its_module(client, platform, catalog):

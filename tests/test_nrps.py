@@ -320,3 +320,13 @@ def test_the_stock_pylti1p3_paging_would_lose_the_mixed_case_pages(
         sync(app, context)
     assert "404" in raised.value.detail
     assert nrps.page_requests[-1]["path"] == SECOND.lower()
+
+
+@pytest.mark.parametrize("members", ["not a list", None, 42])
+def test_a_malformed_container_is_a_clear_error(app, client, nrps, members):
+    context = instructor_launch(client, nrps)
+    nrps.roster[SECOND] = members
+    with pytest.raises(RosterError) as raised:
+        sync(app, context)
+    assert "Nothing was changed" in raised.value.message
+    assert list(memberships()) == ["platform-user-1"]

@@ -14,6 +14,7 @@ bound by an instructor's choice instead (:func:`bind_link`).
 """
 
 import datetime
+import functools
 import logging
 import secrets
 import time
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import jwt
+from cryptography.hazmat.primitives import serialization
 from flask import session
 from flask import url_for
 from flask_login import current_user
@@ -280,8 +282,17 @@ def response_jwt(request: DeepLinkRequest, items: list[dict], message: str) -> s
         body[claims.CLAIM_DL_DATA] = request.data
     key = keys.signing_key()
     return jwt.encode(
-        body, key.private_pem, algorithm="RS256", headers={"kid": key.kid, "typ": "JWT"}
+        body,
+        _private_key(key.kid, key.private_pem),
+        algorithm="RS256",
+        headers={"kid": key.kid, "typ": "JWT"},
     )
+
+
+@functools.lru_cache(maxsize=8)
+def _private_key(kid: str, pem: str):
+    """The parsed key (parsing a PEM costs ~0.3 s; a kid names one key forever)."""
+    return serialization.load_pem_private_key(pem.encode(), password=None)
 
 
 def respond(request: DeepLinkRequest, choices: list[ModuleChoice]) -> str:

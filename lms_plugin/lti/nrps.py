@@ -35,6 +35,8 @@ ABSENT = "Absent"  # our status for members a roster sync no longer lists
 STATUSES = ("Active", "Inactive", "Deleted")  # NRPS member statuses
 MAX_PAGES = 1000  # a platform that pages forever is cut off, not followed
 _PII = ("name", "given_name", "family_name", "email")
+#: What a malformed membership container makes pylti1p3 or us raise.
+_MALFORMED = (ValueError, AttributeError, TypeError)
 
 
 class RosterError(LmsError):
@@ -79,7 +81,7 @@ def fetch_members(context: LtiContext) -> tuple[list[dict], int]:
     )
     try:
         return _all_pages(service, url)
-    except (requests.RequestException, *PROTOCOL_ERRORS, ValueError) as error:
+    except (requests.RequestException, *PROTOCOL_ERRORS, *_MALFORMED) as error:
         raise RosterError(
             "The course platform did not send its roster. Nothing was changed; "
             "try again in a few minutes.",
@@ -93,8 +95,11 @@ def _all_pages(service, url: str) -> tuple[list[dict], int]:
         if url in seen or len(seen) >= MAX_PAGES:
             raise ValueError(f"paging stopped at {url} (loop or over {MAX_PAGES})")
         seen.add(url)
-        page, url = service.get_members_page(url)
-        members.extend(page)
+        page, next_url = service.get_members_page(url)
+        if not isinstance(page, list):
+            raise ValueError(f"members of {url} is not a list")
+        url = next_url
+        members.extend(member for member in page if isinstance(member, dict))
     return members, len(seen)
 
 
