@@ -57,6 +57,11 @@ def progress_part(client) -> str:
     return text(client.get("/instructor/")).split('id="gradebook"')[1]
 
 
+def resend(client, row):
+    url = f"/instructor/scores/{row.id}/resend"
+    return client.post(url, data={"csrf_token": csrf(client)})
+
+
 def test_dashboard_shows_learners_by_module(course):
     page = text(course.get("/instructor/"))
     html = page.split('id="gradebook"')[1]
