@@ -115,7 +115,8 @@ def export_csv():
     """The gradebook table as CSV (one row per learner and module)."""
     # A byte order mark makes Excel read the file as UTF-8.
     body = "\ufeff" + export.to_csv(gradebook.build(g.context))
-    name = "".join(c if c.isalnum() else "-" for c in g.context.label or "course")
+    label = g.context.label or "course"  # headers are Latin-1: keep ASCII only
+    name = "".join(c if c.isascii() and c.isalnum() else "-" for c in label)
     return Response(
         body,
         mimetype="text/csv",

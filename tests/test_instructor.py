@@ -52,9 +52,13 @@ def set_score(sub: str, **values) -> None:
         ScorePost.update(**values).where(ScorePost.user == user_of(sub)).execute()
 
 
+def html_of(client) -> str:
+    return text(client.get("/instructor/"))
+
+
 def progress_part(client) -> str:
     """The dashboard's "Progress by module" section."""
-    return text(client.get("/instructor/")).split('id="gradebook"')[1]
+    return text(client.get("/instructor/")).split('<h3 id="module-')[1]
 
 
 def resend(client, row):
@@ -64,7 +68,7 @@ def resend(client, row):
 
 def test_dashboard_shows_learners_by_module(course):
     page = text(course.get("/instructor/"))
-    html = page.split('id="gradebook"')[1]
+    html = page.split('<h3 id="module-')[1]
     assert "<caption" in html and "Learners in Feedback" in html
     first = row_of(html, "Person s-1")
     assert "In progress" in first and "100%" in first and "<td>1</td>" in first
@@ -74,6 +78,8 @@ def test_dashboard_shows_learners_by_module(course):
     assert "–" in third and "<td>0</td>" in third
     assert "Pending" in first and "Pending" in second  # queued, not yet sent
     assert "Question statistics for Feedback" in html
+    overview = page.split('id="overview-caption"')[1]
+    assert "In progress, 100%" in row_of(overview, "Person s-1")
     # Staff are on the roster but not graded.
     assert "Person teacher" in row_of(page, "Person teacher")  # roster
     with pytest.raises(AssertionError):
@@ -90,6 +96,9 @@ def test_passback_states_and_reasons_are_shown(course):
     assert "Resend" not in first
     assert "Failed" in second and "Platform said: HTTP 422: line item closed" in second
     assert f"/instructor/scores/{score_of('s-2').id}/resend" in second
+    overview = html_of(course).split('id="overview-caption"')[1]
+    assert "not in gradebook" in row_of(overview, "Person s-2")
+    assert "not in gradebook" not in row_of(overview, "Person s-1")
 
 
 def test_resend_requeues_a_failed_score(course):
@@ -176,3 +185,11 @@ def test_module_pages_link_staff_to_the_instructor_view(app, platform, module, r
     assert 'href="/instructor/"' in text(staff.get(f"/learn/modules/{SLUG}"))
     learner = launch_as(app, platform, "s-1", LEARNER)
     assert "/instructor/" not in text(learner.get(f"/learn/modules/{SLUG}"))
+
+
+def test_csv_file_name_is_ascii_whatever_the_course_label(app, platform, module):
+    teacher = launch_as(app, platform, "teacher", INSTRUCTOR, course="Kurs ü 课 1")
+    response = teacher.get("/instructor/export.csv")
+    assert response.status_code == 200
+    disposition = response.headers["Content-Disposition"]
+    assert disposition == 'attachment; filename="Kurs-----1-progress.csv"'

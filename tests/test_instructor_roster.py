@@ -51,7 +51,7 @@ def test_first_visit_reads_every_page_of_the_roster(app, nrps):
     html = text(client.get("/instructor/"))
     assert [r["path"] for r in nrps.page_requests] == [FIRST, SECOND, THIRD]
     assert "5 members" in html and "including people who have not opened" in html
-    gradebook = html.split('id="gradebook"')[1]
+    gradebook = html.split('<h3 id="module-')[1]
     assert "Not started" in row_of(gradebook, "Ben Learner")  # never launched
     assert "inactive" in row_of(gradebook, "Dee Inactive")
     assert "Not started" in row_of(gradebook, "User s-5")  # no name sent at all
@@ -74,7 +74,7 @@ def test_refresh_button_reads_the_roster_again(app, nrps):
     html = text(client.get(response.location))
     assert "Roster refreshed: 5 members (1 new, 1 no longer listed)" in html
     assert "No longer on the roster" in row_of(html, "Cy Ta")
-    assert "Not started" in row_of(html.split('id="gradebook"')[1], "Eve")
+    assert "Not started" in row_of(html.split('<h3 id="module-')[1], "Eve")
 
 
 def test_a_failing_platform_is_a_message_not_an_error(app, nrps):
