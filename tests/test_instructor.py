@@ -94,6 +94,7 @@ def test_passback_states_and_reasons_are_shown(course):
     first, second = row_of(html, "Person s-1"), row_of(html, "Person s-2")
     assert "Sent" in first and "1 May 2026, 12:30 UTC" in first
     assert "Resend" not in first
+    assert "Resend" not in row_of(html, "Person s-3")  # nothing queued
     assert "Failed" in second and "Platform said: HTTP 422: line item closed" in second
     assert f"/instructor/scores/{score_of('s-2').id}/resend" in second
     overview = html_of(course).split('id="overview-caption"')[1]
@@ -114,8 +115,12 @@ def test_resend_requeues_a_failed_score(course):
 
 
 def test_resend_sends_a_pending_score_now(course):
+    assert "Resend" not in row_of(progress_part(course), "Person s-1")  # fresh
     later = datetime.datetime(2099, 1, 1)
     set_score("s-1", attempts=3, next_attempt_at=later, last_error="HTTP 503")
+    row = row_of(progress_part(course), "Person s-1")
+    assert "Pending (tried 3 times)" in row and "Platform said: HTTP 503" in row
+    assert "Resend" in row
     row = score_of("s-1")
     course.post(
         f"/instructor/scores/{row.id}/resend", data={"csrf_token": csrf(course)}
