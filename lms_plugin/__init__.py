@@ -22,6 +22,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from lms_plugin import content
     from lms_plugin import csrf
     from lms_plugin import db
+    from lms_plugin import demo
     from lms_plugin import errors
     from lms_plugin import health
     from lms_plugin import instructor
@@ -31,6 +32,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from lms_plugin import security
     from lms_plugin.lti import registration_views
 
+    demo.init_app(app)  # first: refuses production configs before any DB is touched
     db.init_app(app)
     errors.init_app(app)
     csrf.init_app(app)

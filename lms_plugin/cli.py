@@ -59,3 +59,12 @@ def serve_command(host: str, port: int, threads: int) -> None:
         threads=threads,
         ident="lms_plugin",
     )
+
+
+def _add_demo_command() -> None:
+    from lms_plugin.demo.cli import demo_command
+
+    main.add_command(demo_command)
+
+
+_add_demo_command()

@@ -33,6 +33,12 @@ DEFAULTS = {
     # Extra origins allowed to frame the tool (CSP frame-ancestors), beyond the
     # registered platforms, e.g. ["https://lms.example.edu"].
     "FRAME_ANCESTORS": [],
+    # Mount the built-in demo LMS at /demo (set by `lms-plugin demo`). Refused with
+    # PostgreSQL or a non-loopback DEMO_BASE_URL: never on in production.
+    "DEMO_MODE": False,
+    # Where the browser reaches the demo, e.g. http://127.0.0.1:8000; unset: taken
+    # from each request's host (loopback only).
+    "DEMO_BASE_URL": None,
     # Seconds of clock skew allowed on id_token iat/exp/nbf (Moodle tokens live 60 s).
     "LTI_CLOCK_LEEWAY": 60,
     # A new deployment_id of a known registration: "accept" it, or "hold" it

@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from peewee import DatabaseError
 
 content_cli = AppGroup("content", help="Validate, publish and preview courses.")
 
@@ -62,7 +63,11 @@ def publish_command(path) -> None:
     """Validate, then publish courses (default COURSES_DIR) into the database."""
     from lms_plugin.content.publish import publish_path
 
-    reports = publish_path(_path(path), _max_bytes())
+    try:
+        reports = publish_path(_path(path), _max_bytes())
+    except DatabaseError as error:  # nothing was committed: one transaction
+        message = f"database error, nothing published: {error}"
+        raise click.ClickException(message) from error
     for report in reports:
         _echo_problems(report.problems)
         if not report.ok:
@@ -72,6 +77,7 @@ def publish_command(path) -> None:
         for label, changes in (
             ("added", report.added),
             ("changed", report.changed),
+            ("moved", report.moved),
             ("retired", report.retired),
         ):
             _echo_changes(label, changes)

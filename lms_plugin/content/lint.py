@@ -13,6 +13,7 @@ from lms_plugin.content.data import Node
 from lms_plugin.content.questions import Checker
 from lms_plugin.content.questions import normalize_answer
 from lms_plugin.content.render import CALLOUTS
+from lms_plugin.content.render import CITATION
 from lms_plugin.content.render import lint_tokens
 
 OF_THE_ABOVE = re.compile(r"\b(all|none|both|neither) of the (above|following)\b", re.I)
@@ -38,6 +39,7 @@ LEGAL = re.compile(
 )
 #: A full date is a birth-date smell in a vignette, or anywhere next to these words.
 BIRTH_WORDS = re.compile(r"\b(born|DOB|date of birth|birth ?date)\b[^.\n]{0,40}$", re.I)
+NEEDS_PARSE = re.compile(r"[<\[]")
 CALLOUT_LINE = re.compile(r"^\s*:::+\s*(\S*)")
 DANGEROUS_HTML = re.compile(
     r"<\s*/?\s*(script|style|iframe|object|embed)\b|\son\w+\s*=", re.I
@@ -49,7 +51,10 @@ def check_markdown(c: Checker, text, first_line: int, label: str) -> None:
     """Report raw HTML, unsafe links, bad images and unknown callouts in Markdown."""
     if not isinstance(text, str):
         return
-    _check_callouts(c, text, first_line, label)
+    if ":::" in text:
+        _check_callouts(c, text, first_line, label)
+    if not NEEDS_PARSE.search(CITATION.sub("", text)):
+        return  # no link, image or HTML can hide in text without '[' or '<'
     for token in lint_tokens(text):
         line = first_line + (token.map[0] if token.map else 0)
         if token.type == "html_block":

@@ -22,6 +22,7 @@ from lms_plugin.content.data import Course as ParsedCourse
 from lms_plugin.content.data import Module as ParsedModule
 from lms_plugin.content.data import Problem
 from lms_plugin.content.parse import MAX_FILE_BYTES
+from lms_plugin.content.parse import display_path
 from lms_plugin.content.parse import find_courses
 from lms_plugin.content.parse import iter_modules
 from lms_plugin.content.parse import parse_course
@@ -56,7 +57,8 @@ class PublishReport:
     course: str
     problems: list[Problem] = field(default_factory=list)
     added: list[tuple[str, str]] = field(default_factory=list)  # (kind, id)
-    changed: list[tuple[str, str]] = field(default_factory=list)
+    changed: list[tuple[str, str]] = field(default_factory=list)  # new content
+    moved: list[tuple[str, str]] = field(default_factory=list)  # same, new place
     retired: list[tuple[str, str]] = field(default_factory=list)
     unchanged: Counter = field(default_factory=Counter)  # kind -> count
 
@@ -98,7 +100,7 @@ def publish_course(root: Path, max_bytes: int = MAX_FILE_BYTES) -> PublishReport
             with database.atomic():
                 _publish(course, row, digest, report, max_bytes)
         except _Abort:
-            report.added, report.changed, report.retired = [], [], []
+            report.added, report.changed, report.moved, report.retired = [], [], [], []
             report.unchanged.clear()
     return report
 
@@ -140,7 +142,7 @@ def _slugs_taken_elsewhere(course: ParsedCourse, row) -> list[Problem]:
     query = query.where(Module.slug.in_(list(course.module_ids)))
     if row is not None:
         query = query.where(Module.course != row)
-    path = str(Path(course.root) / "course.yaml")
+    path = display_path(Path(course.root) / "course.yaml")
     return [
         Problem(path, 1, f"module id '{m.slug}' is already used by course '{m.owner}'")
         for m in query.objects()
@@ -190,36 +192,52 @@ class _Writer:
 
     def __init__(self, course: Course, report: PublishReport):
         self.course, self.report, self.now = course, report, utcnow()
-        self.modules = {
-            r.slug: r
-            for r in Module.select(
-                Module.id, Module.slug, Module.content_hash, Module.position,
-                Module.retired_at, Module.version,
-            ).where(Module.course == course).objects()
-        }  # fmt: skip
-        self.module_ids = {slug: r.id for slug, r in self.modules.items()}
-        slug_of = {r.id: slug for slug, r in self.modules.items()}
-        self.pages = self._existing(Page, Page.slug, slug_of)
-        self.questions = self._existing(Question, Question.slug, slug_of)
-        self.refs = self._existing(Reference, Reference.key, slug_of)
+        # Only the columns compared, as tuples: flat memory however big the course.
+        self.modules = self._existing(
+            Module, Module.slug, Module.position, Module.version
+        )
+        self.module_ids = {slug: row.id for slug, row in self.modules.items()}
+        self.slug_of = {row.id: slug for slug, row in self.modules.items()}
+        self.pages = self._existing(
+            Page, Page.slug, Page.module.alias("module_id"), Page.position
+        )
+        self.questions = self._existing(
+            Question, Question.slug, Question.module.alias("module_id"),
+            Question.position, Question.version, Question.type, Question.objective,
+        )  # fmt: skip
+        self.refs = self._existing(Reference, Reference.key)
+        self.question_ids: dict[str, int] = {}
         self.seen = {kind: set() for kind in KINDS}
         self.pending = {name: [] for name in _FLUSH_ORDER}
 
-    def _existing(self, model, key_field, slug_of) -> dict:
-        rows = model.select().where(model.course == self.course).objects()
-        found = {}
-        for row in rows:
-            row.module_slug = slug_of.get(row.module_id)
-            found[getattr(row, key_field.name)] = row
-        return found
+    def _existing(self, model, key_field, *columns) -> dict:
+        query = model.select(
+            model.id, key_field.alias("key"), model.content_hash, model.retired_at,
+            *columns,
+        ).where(model.course == self.course)  # fmt: skip
+        return {row.key: row for row in query.namedtuples()}
+
+    def _same(self, old, digest: str, module_slug: str, position: int) -> bool:
+        """Is the published row identical in content and place?"""
+        return (
+            old is not None
+            and old.content_hash == digest
+            and self.slug_of.get(old.module_id) == module_slug
+            and old.position == position
+            and old.retired_at is None
+        )
 
     def question_types(self) -> dict[str, str]:
         """Published question id -> type, for the type-change rule."""
         return {slug: row.type for slug, row in self.questions.items()}
 
-    def _note(self, kind: str, key: str, old) -> None:
-        changes = self.report.added if old is None else self.report.changed
-        changes.append((kind, key))
+    def _note(self, kind: str, key: str, old, new_content: bool) -> None:
+        if old is None:
+            self.report.added.append((kind, key))
+        elif new_content or old.retired_at is not None:
+            self.report.changed.append((kind, key))
+        else:  # same content, new place (order or module)
+            self.report.moved.append((kind, key))
 
     def module(self, module: ParsedModule, course: ParsedCourse, index) -> None:
         """Queue the writes one parsed (and valid) module needs."""
@@ -244,7 +262,7 @@ class _Writer:
         if not new_version and old.position == position and old.retired_at is None:
             self.report.unchanged["module"] += 1
             return
-        self._note("module", module.id, old)
+        self._note("module", module.id, old, new_version)
         version = 1 if old is None else old.version + new_version
         self.pending["module"].append(
             {
@@ -285,10 +303,10 @@ class _Writer:
         digest = content_hash("page", meta, page.body, _ref_texts(used, refs))
         self.seen["page"].add(page.id)
         old = self.pages.get(page.id)
-        if _same(old, digest, module_slug, position):
+        if self._same(old, digest, module_slug, position):
             self.report.unchanged["page"] += 1
             return
-        self._note("page", page.id, old)
+        self._note("page", page.id, old, old is None or old.content_hash != digest)
         self.pending["page"].append(
             {
                 "course": self.course.id, "module": module_slug, "slug": page.id,
@@ -308,11 +326,11 @@ class _Writer:
         self.seen["question"].add(question.id)
         old = self.questions.get(question.id)
         new_version = old is None or old.content_hash != digest
-        if not new_version and _same(old, digest, module_slug, position):
+        if not new_version and self._same(old, digest, module_slug, position):
             if old.objective == data.get("objective"):
                 self.report.unchanged["question"] += 1
                 return
-        self._note("question", question.id, old)
+        self._note("question", question.id, old, new_version)
         version = 1 if old is None else old.version + new_version
         self.pending["question"].append(
             {
@@ -361,7 +379,6 @@ class _Writer:
         for row in rows:
             row["module"] = self.module_ids[row["module"]]
         _upsert(Question, rows, [Question.course, Question.slug])
-        self.question_ids = getattr(self, "question_ids", {})
         slugs = [r["slug"] for r in rows]
         self._load_ids(Question, Question.slug, slugs, self.question_ids)
 
@@ -401,16 +418,6 @@ class _Writer:
 _FLUSH_ORDER = (
     "module", "module_version", "reference", "page", "question", "question_version",
 )  # fmt: skip
-
-
-def _same(old, digest: str, module_slug: str, position: int) -> bool:
-    return (
-        old is not None
-        and old.content_hash == digest
-        and old.module_slug == module_slug
-        and old.position == position
-        and old.retired_at is None
-    )
 
 
 def _module_version(slug, number, digest, meta: dict, quiz, refs) -> dict:

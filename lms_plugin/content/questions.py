@@ -36,7 +36,11 @@ class Checker:
     def text(self, node: Node, key: str, label: str) -> str | None:
         """Require a non-empty text field; return it."""
         value = node.get(key)
-        if isinstance(value, bool | int | float) and value is not True:
+        if isinstance(value, bool):
+            message = f"{label}: '{key}' reads as true/false; put the text in quotes"
+            self.error(node.line_of(key), message)
+            return None
+        if isinstance(value, int | float):
             value = str(value)
         if not isinstance(value, str) or not value.strip():
             self.error(node.line_of(key), f"{label} needs a non-empty '{key}'")
@@ -49,12 +53,11 @@ class Checker:
         if not isinstance(value, NodeList) or not value:
             self.error(node.line_of(key), f"{label} needs a '{key}' list")
             return []
+        line = node.line_of(key)
         if len(value) < min(2, low):
-            self.error(
-                value.line, f"{label} has {len(value)} {key}; it needs at least 2"
-            )
+            self.error(line, f"{label} has {len(value)} {key}; it needs at least 2")
         elif not low <= len(value) <= high:
-            self.warn(value.line, f"{label} has {len(value)} {key}; use {low}–{high}")
+            self.warn(line, f"{label} has {len(value)} {key}; use {low}–{high}")
         good = []
         for index, item in enumerate(value):
             if isinstance(item, Node):

@@ -18,6 +18,7 @@ from mdit_py_plugins.container import container_plugin
 
 from lms_plugin.content.data import Reference
 from lms_plugin.content.sanitize import clean_html
+from lms_plugin.content.sanitize import clean_many
 
 #: Callout name -> the label screen readers announce and sighted readers see.
 CALLOUTS = {
@@ -127,6 +128,10 @@ class Citations:
 
     def list_html(self, listed=(), heading: int = 2) -> str:
         """The numbered reference list (cited keys first, then ``listed`` ones)."""
+        return clean_html(self.list_raw(listed, heading))
+
+    def list_raw(self, listed=(), heading: int = 2) -> str:
+        """:meth:`list_html` before sanitizing."""
         for key in listed:
             if key in self.refs:
                 self.number(key)
@@ -137,7 +142,7 @@ class Citations:
             for n, key in enumerate(self.order, start=1)
         )
         head = f"h{heading}"
-        return clean_html(
+        return (
             f'<section class="references" aria-labelledby="refs-{self.scope}">'
             f'<{head} id="refs-{self.scope}">References</{head}><ol>{items}</ol>'
             "</section>"
@@ -154,10 +159,30 @@ def _reference_html(ref: Reference) -> str:
 
 def markdown_html(text, citations: Citations | None = None, inline=False) -> str:
     """Render Markdown ``text`` to sanitized HTML (``inline``: no paragraph)."""
+    plain = _plain_inline(text) if inline else None
+    return plain if plain is not None else clean_html(_raw(text, citations, inline))
+
+
+#: Control characters have no place in course text; browsers would show junk.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _raw(text, citations: Citations | None, inline: bool) -> str:
     env = {"citations": citations}
+    source = _CONTROL.sub("", str(text or ""))
+    return _md.renderInline(source, env) if inline else _md.render(source, env)
+
+
+#: Characters that can start inline Markdown or HTML; text without them is plain.
+_MARKUP = re.compile(r"[*_`\[\]<>&\\~!\n]|  $")
+
+
+def _plain_inline(text) -> str | None:
+    """HTML for inline text with no markup at all (what the full path would give)."""
     source = str(text or "")
-    rendered = _md.renderInline(source, env) if inline else _md.render(source, env)
-    return clean_html(rendered)
+    if _MARKUP.search(source) or source != source.strip() or not source.isprintable():
+        return None
+    return source.replace('"', "&quot;")
 
 
 def lint_tokens(text: str):
@@ -178,42 +203,75 @@ _ENTRY_FIELDS = {
 }
 
 
+class _Batch:
+    """Markdown fields of one question, sanitized together in one pass."""
+
+    def __init__(self, citations: Citations):
+        self.citations = citations
+        self.targets: list[tuple[dict, str | int]] = []
+        self.raw: list[str] = []
+
+    def add(self, target, key, text, inline: bool) -> None:
+        plain = _plain_inline(text) if inline else None
+        if plain is not None:
+            target[key] = plain
+        else:
+            self.targets.append((target, key))
+            self.raw.append(_raw(text, self.citations, inline))
+
+    def finish(self) -> None:
+        for (target, key), cleaned in zip(
+            self.targets, clean_many(self.raw), strict=True
+        ):
+            target[key] = cleaned
+
+
 def render_question(q: dict, refs: Mapping[str, Reference]) -> dict:
     """Add ``X_html`` beside every Markdown field ``X`` of a normalized question."""
-    citations = Citations(refs, scope=str(q.get("id", "q")))
+    batch = _Batch(Citations(refs, scope=str(q.get("id", "q"))))
     out = dict(q)
     for key in ("stimulus", "stem"):
         if isinstance(q.get(key), str):
-            out[f"{key}_html"] = markdown_html(q[key], citations)
+            batch.add(out, f"{key}_html", q[key], inline=False)
     for list_key, keys in _ENTRY_FIELDS.items():
         if isinstance(q.get(list_key), list):
-            out[list_key] = [_render_entry(e, keys, citations) for e in q[list_key]]
+            out[list_key] = [_entry(e, keys, batch) for e in q[list_key]]
     if isinstance(q.get("distractors"), list):
-        out["distractors_html"] = [
-            markdown_html(d, citations, inline=True) for d in q["distractors"]
-        ]
+        out["distractors_html"] = list(q["distractors"])
+        for index, text in enumerate(q["distractors"]):
+            batch.add(out["distractors_html"], index, text, inline=True)
     if isinstance(q.get("feedback"), dict):
-        out["feedback_html"] = {
-            k: markdown_html(v, citations, inline=True)
-            for k, v in q["feedback"].items()
-        }
+        out["feedback_html"] = {}
+        for key, text in q["feedback"].items():
+            batch.add(out["feedback_html"], key, text, inline=True)
     if isinstance(q.get("questions"), list):
         out["questions"] = [render_question(child, refs) for child in q["questions"]]
-    tail = "rationale" if isinstance(q.get("rationale"), str) else "stimulus"
-    body = markdown_html(q.get(tail), citations) if tail == "rationale" else ""
-    references = citations.list_html(listed=q.get("references") or (), heading=3)
-    if tail == "rationale" or references:
-        out[f"{tail}_html"] = (body or out.get(f"{tail}_html", "")) + references
+    _add_rationale(q, out, batch)
+    batch.finish()
     return out
 
 
-def _render_entry(entry, keys, citations: Citations):
+def _add_rationale(q: dict, out: dict, batch: _Batch) -> None:
+    # The reference list closes the rationale (a case set without one: the stimulus).
+    tail = "rationale" if isinstance(q.get("rationale"), str) else "stimulus"
+    body = _raw(q.get(tail), batch.citations, False) if tail == "rationale" else ""
+    listed = q.get("references") if isinstance(q.get("references"), list) else ()
+    references = batch.citations.list_raw(listed=listed, heading=3)
+    if tail == "rationale":
+        batch.targets.append((out, "rationale_html"))
+        batch.raw.append(body + references)
+    elif references and isinstance(q.get("stimulus"), str):
+        index = batch.targets.index((out, "stimulus_html"))
+        batch.raw[index] += references
+
+
+def _entry(entry, keys, batch: _Batch):
     if not isinstance(entry, dict):
         return entry
     out = dict(entry)
     for key in keys:
         if isinstance(entry.get(key), str):
-            out[f"{key}_html"] = markdown_html(entry[key], citations, inline=True)
+            batch.add(out, f"{key}_html", entry[key], inline=True)
     return out
 
 

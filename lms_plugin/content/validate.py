@@ -22,6 +22,7 @@ from lms_plugin.content.data import Problem
 from lms_plugin.content.data import Reference
 from lms_plugin.content.parse import MAX_FILE_BYTES
 from lms_plugin.content.parse import PAGE_NAME
+from lms_plugin.content.parse import display_path
 from lms_plugin.content.parse import find_courses
 from lms_plugin.content.parse import iter_modules
 from lms_plugin.content.parse import parse_course
@@ -84,7 +85,7 @@ def validate_path(path: Path, max_bytes: int = MAX_FILE_BYTES) -> list[Problem]:
 
 def validate_course(course: Course, index: CourseIndex) -> list[Problem]:
     """Check course.yaml, the module list and course-wide references."""
-    path = str(Path(course.root) / "course.yaml")
+    path = display_path(Path(course.root) / "course.yaml")
     c = Checker(path)
     c.problems += course.problems
     meta = course.meta
@@ -378,7 +379,7 @@ def _check_question(
 
 def _check_published_type(m: _ModuleCheck, c: Checker, q: Node, label: str) -> None:
     published = m.index.published_types.get(q.get("id"))
-    if published and published != q.get("type"):
+    if published and q.get("type") in QUESTION_TYPES and published != q["type"]:
         c.error(
             q.line_of("type"),
             f"{label} was published as '{published}'; its type cannot change to "

@@ -1,0 +1,112 @@
+"""Demo mode exists only where it is safe: refused in production configurations,
+absent (404) when off."""
+
+import os
+
+import psycopg2
+import pytest
+from click.testing import CliRunner
+
+from lms_plugin.cli import main
+from lms_plugin.demo import DemoModeRefused
+from lms_plugin.demo.blueprint import is_loopback
+from tests.conftest import POSTGRES_URL
+from tests.conftest import reset_postgres
+from tests.demo.support import close_databases
+from tests.demo.support import make_demo_app
+
+
+@pytest.mark.parametrize(
+    "path", ["/demo/", "/demo/jwks", "/demo/.well-known/openid-configuration"]
+)
+def test_demo_routes_are_404_when_demo_mode_is_off(client, path):
+    assert client.get(path).status_code == 404
+
+
+def test_demo_mode_runs_on_sqlite_and_is_refused_with_postgresql(
+    make_app, database_url
+):
+    if database_url.startswith("postgresql"):
+        with pytest.raises(DemoModeRefused, match="PostgreSQL"):
+            make_app(DEMO_MODE=True)
+        return
+    app = make_app(DEMO_MODE=True)
+    try:
+        assert app.test_client().get("/demo/").status_code == 200
+    finally:
+        close_databases()
+
+
+def test_demo_mode_is_refused_for_a_public_base_url(tmp_path):
+    with pytest.raises(DemoModeRefused, match="loopback"):
+        make_demo_app(tmp_path, DEMO_BASE_URL="https://lms.example.org")
+
+
+def test_demo_answers_only_loopback_host_names(demo_client):
+    response = demo_client.get("/demo/", headers={"Host": "lms.example.org"})
+    assert response.status_code == 403
+    assert b"loopback" in response.data
+    other = demo_client.get("/demo/?x=1", headers={"Host": "127.0.0.1:8000"})
+    assert other.status_code == 302  # to DEMO_BASE_URL's host, where its cookie is
+    assert other.headers["Location"] == "http://localhost/demo/?x=1"
+
+
+def test_without_a_base_url_any_loopback_host_is_served(tmp_path):
+    app = make_demo_app(tmp_path, DEMO_BASE_URL=None)
+    try:
+        client = app.test_client()
+        response = client.get("/demo/", headers={"Host": "127.0.0.1:8000"})
+        assert response.status_code == 200
+        doc = client.get(
+            "/demo/.well-known/openid-configuration", headers={"Host": "[::1]:8000"}
+        ).json
+        assert doc["issuer"] == "http://[::1]:8000/demo"
+    finally:
+        close_databases()
+
+
+@pytest.mark.parametrize(
+    "host, loopback",
+    [
+        ("127.0.0.1", True),
+        ("127.8.9.10", True),
+        ("::1", True),
+        ("[::1]", True),
+        ("localhost", True),
+        ("0.0.0.0", False),
+        ("10.0.0.5", False),
+        ("lms.example.org", False),
+        ("localhost.example.org", False),
+    ],
+)
+def test_is_loopback(host, loopback):
+    assert is_loopback(host) is loopback
+
+
+def test_cli_demo_refuses_a_non_loopback_host(tmp_path):
+    env = {"LMS_PLUGIN_INSTANCE_PATH": str(tmp_path)}
+    result = CliRunner(env=env).invoke(main, ["demo", "--host", "0.0.0.0"])
+    assert result.exit_code == 2
+    assert "not a loopback address" in result.output
+
+
+def test_cli_demo_refuses_postgresql_before_touching_it(tmp_path):
+    problem = reset_postgres()
+    if problem:
+        if os.environ.get("CI"):
+            pytest.fail(problem)
+        pytest.skip(problem)
+    env = {"DATABASE_URL": POSTGRES_URL, "LMS_PLUGIN_INSTANCE_PATH": str(tmp_path)}
+    result = CliRunner(env=env).invoke(main, ["demo", "--port", "1"])
+    assert result.exit_code == 1
+    assert "refused with a PostgreSQL DATABASE_URL" in result.output
+    conn = psycopg2.connect(POSTGRES_URL)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                "SELECT count(*) FROM information_schema.tables "
+                "WHERE table_schema = 'public'"
+            )
+            assert cur.fetchone()[0] == 0  # no migration ran
+    finally:
+        conn.close()

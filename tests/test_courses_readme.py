@@ -1,0 +1,28 @@
+"""The authoring guide's example course is a real, valid course (the test fixture)."""
+
+import re
+from pathlib import Path
+
+from content_helpers import SAMPLE
+
+from lms_plugin.content.validate import validate_path
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_FILE = re.compile(
+    r"\*\*`(sample-course/[^`]+)`\*\*\n\n(`{3,4})\w*\n(.*?)\2\n", re.S
+)
+
+
+def test_guide_example_is_the_fixture_course_file_for_file():
+    guide = (ROOT / "courses" / "README.md").read_text()
+    shown = {path: text for path, _, text in EXAMPLE_FILE.findall(guide)}
+    fixture = {
+        str(p.relative_to(SAMPLE.parent)): p.read_text()
+        for p in SAMPLE.rglob("*")
+        if p.is_file()
+    }
+    assert shown == fixture
+
+
+def test_guide_example_passes_the_checker_without_warnings():
+    assert validate_path(SAMPLE) == []
