@@ -25,6 +25,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from lms_plugin import demo
     from lms_plugin import errors
     from lms_plugin import health
+    from lms_plugin import instructor
     from lms_plugin import learner
     from lms_plugin import lti
     from lms_plugin import passback
@@ -43,4 +44,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     registration_views.init_app(app)
     passback.init_app(app)
     learner.init_app(app)  # after lti.init_app: sets the resource-link landing
+    instructor.init_app(app)
     return app

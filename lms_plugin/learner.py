@@ -116,7 +116,7 @@ def _require_launch():
 def instructor_url() -> str | None:
     """The instructor view for instructors, once it exists; else None."""
     membership = g.get("membership")
-    if not membership or not (membership.is_instructor or membership.is_administrator):
+    if not membership or not any(getattr(membership, f"is_{r}") for r in CHOOSER_ROLES):
         return None
     for endpoint in INSTRUCTOR_ENDPOINTS:
         if endpoint in current_app.view_functions:

@@ -224,7 +224,7 @@ def test_instructor_sees_the_module_as_a_learner(client, platform, module):
     assert response.location == f"/learn/modules/{SLUG}"
     page = text(client.get(response.location))
     assert "as learners see it" in page
-    assert "/instructor" not in page  # no link until the instructor view exists
+    assert 'href="/instructor/">Open the instructor view' in page
 
 
 def test_saved_custom_is_recorded(learner):
