@@ -272,3 +272,13 @@ def test_request_logs_redact_tickets(app, caplog):
     assert "verifier" not in caplog.text
     assert "?tab=1&lti_ticket=[redacted] HTTP/1.1" in caplog.text
     assert "/lti/resume?ticket=[redacted]" in caplog.text
+
+
+def test_a_session_of_another_launch_does_not_spend_the_ticket_silently(
+    app, client, platform, module
+):
+    launched(client, platform)  # an older session in this browser
+    other = app.test_client()
+    landing = launched(other, platform)  # a newer launch whose cookie was lost
+    page = client.get(landing)
+    assert page.status_code == 200 and BLOCKED in text(page)
