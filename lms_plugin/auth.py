@@ -8,11 +8,15 @@ membership in *that* context only, so a launch in one course never opens another
 import functools
 
 from flask import Flask
+from flask import render_template
+from flask import request
 from flask import session
 from flask_login import LoginManager
 from flask_login import current_user
 
 from lms_plugin.errors import LmsError
+from lms_plugin.errors import render_error
+from lms_plugin.errors import wants_json
 from lms_plugin.models.lti import LtiContext
 from lms_plugin.models.lti import LtiMembership
 from lms_plugin.models.lti import LtiRegistration
@@ -55,6 +59,25 @@ def _unauthorized():
         "Your session with the tool was not found or has ended. Open the tool "
         "again from your course."
     )
+
+
+def in_frame() -> bool:
+    """True when the browser says this page loads inside a frame (an LMS page)."""
+    return request.headers.get("Sec-Fetch-Dest") in ("iframe", "frame")
+
+
+def _not_signed_in(error: NotSignedIn):
+    """The 401 page; inside a frame, with advice for browsers that block cookies."""
+    if wants_json():
+        return render_error(error.status_code, error.title, error.message)
+    page = render_template(
+        "auth/not_signed_in.html",
+        error=error,
+        status=error.status_code,
+        in_frame=in_frame(),
+        retry_url=request.full_path.rstrip("?") if request.method == "GET" else None,
+    )
+    return page, error.status_code, {"Vary": "Sec-Fetch-Dest"}
 
 
 def current_context() -> LtiContext | None:
@@ -103,3 +126,4 @@ def role_required(*roles: str):
 def init_app(app: Flask) -> None:
     """Attach flask-login to ``app``."""
     login_manager.init_app(app)
+    app.register_error_handler(NotSignedIn, _not_signed_in)

@@ -14,7 +14,10 @@ import time
 from http.server import BaseHTTPRequestHandler
 from http.server import ThreadingHTTPServer
 from urllib.parse import parse_qs
+from urllib.parse import parse_qsl
+from urllib.parse import urlencode
 from urllib.parse import urlsplit
+from urllib.parse import urlunsplit
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -227,6 +230,16 @@ def start_login(client, platform, *, method="GET", **extra) -> tuple[str, str]:
 def post_launch(client, state: str, id_token: str, **extra):
     data = {"id_token": id_token, "state": state, **extra}
     return client.post("/lti/launch", data=data)
+
+
+def landing_of(response) -> str:
+    """The landing of an accepted launch, with its one-time ticket taken off."""
+    assert response.status_code == 303, response.get_data(as_text=True)
+    parts = urlsplit(response.location)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    kept = [(name, value) for name, value in query if name != "lti_ticket"]
+    assert len(kept) == len(query) - 1, f"no launch ticket in {response.location}"
+    return urlunsplit(("", "", parts.path, urlencode(kept), ""))
 
 
 def launch(client, platform, *, method="GET", **overrides):

@@ -17,6 +17,7 @@ from tests.lti_platform import INSTITUTION_STUDENT
 from tests.lti_platform import INSTRUCTOR
 from tests.lti_platform import LEARNER
 from tests.lti_platform import TEACHING_ASSISTANT
+from tests.lti_platform import landing_of
 from tests.lti_platform import launch
 from tests.module_factory import make_catalog
 
@@ -161,7 +162,7 @@ def test_full_flow_picker_response_and_launch_of_the_returned_link(
         resource_link={"id": "canvas-link-42", "title": first["title"]},
     )
     assert opened.status_code == 303
-    assert opened.location == "/learn/modules/m01-feedback"
+    assert landing_of(opened) == "/learn/modules/m01-feedback"
     with database.connection_context():
         link = LtiResourceLink.get(LtiResourceLink.id_on_platform == "canvas-link-42")
     assert link.module_slug == "m01-feedback"

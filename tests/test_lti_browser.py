@@ -25,6 +25,10 @@ from werkzeug.serving import make_server
 from lms_plugin.db import database
 from lms_plugin.models.lti import LtiNonce
 from lms_plugin.models.lti import User
+from tests.browser import axe_violations
+from tests.browser import describe
+from tests.factories import make_quiz_module
+from tests.learner_helpers import SLUG
 from tests.lti_platform import PlatformServer
 from tests.lti_platform import TestPlatform
 from tests.lti_platform import login_params
@@ -56,6 +60,7 @@ class BrowserPlatform(PlatformServer):
         super().__init__(platform)
         self.tool_url = tool_url
         self.with_forwarder = with_forwarder
+        self.claim_overrides = {}  # claims the platform's id_tokens change
         self.site = self.url.replace("127.0.0.1", "localhost")  # another site
 
     def course_page(self) -> str:
@@ -73,7 +78,7 @@ class BrowserPlatform(PlatformServer):
 
     def auth_page(self, query: dict) -> str:
         """Sign an id_token for the nonce and form_post it back, as platforms do."""
-        body = self.platform.claims(query["nonce"])
+        body = self.platform.claims(query["nonce"], **self.claim_overrides)
         fields = {"id_token": self.platform.sign(body), "state": query["state"]}
         inputs = "".join(
             f'<input type="hidden" name="{k}" value="{v}">' for k, v in fields.items()
@@ -207,8 +212,9 @@ def test_launch_completes_through_platform_storage(browser, tool_server):
     with site:
         browser.get(site.site + "/course")
         # The launch is accepted; the landing page then lacks the session cookie
-        # over plain HTTP cross-site (HTTPS gets SameSite=None; Partitioned).
-        _tool_frame_text(browser, "Open the tool again from your course")
+        # over plain HTTP cross-site (HTTPS gets SameSite=None; Partitioned), so
+        # the landing ticket offers a new window.
+        _tool_frame_text(browser, "Open in a new window")
         browser.switch_to.default_content()
         browser.switch_to.frame("post_message_forwarding")
         seen = browser.execute_script("return seen")
@@ -250,3 +256,34 @@ def test_storage_page_config_is_json(client, platform):
     start = text.index('id="lti-storage">') + len('id="lti-storage">')
     config = json.loads(text[start : text.index("</script>", start)])
     assert config["target"] == "_parent"
+
+
+def test_blocked_cookies_fall_back_to_a_new_window_that_resumes(browser, tool_server):
+    """The frame withholds the session cookie; a new top-level window signs in."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    with database.connection_context():
+        make_quiz_module(pages=2, questions=2, slug=SLUG)
+    platform, site = _open_course(browser, tool_server, with_forwarder=True)
+    site.claim_overrides = {"custom": {"module_id": SLUG}}
+    with site:
+        browser.get(site.site + "/course")
+        text = _tool_frame_text(browser, "Open in a new window")
+        assert "blocking the tool's cookies inside the course page" in text
+        assert not axe_violations(browser), describe(axe_violations(browser))
+        course_window = browser.current_window_handle
+        link = browser.find_element("css selector", 'a.button[target="_blank"]')
+        assert "noopener" in link.get_attribute("rel")
+        href = link.get_attribute("href")
+        assert href.startswith(tool_server + "/lti/resume?ticket=")
+        link.click()
+        WebDriverWait(browser, 15).until(lambda d: len(d.window_handles) == 2)
+        (window,) = [h for h in browser.window_handles if h != course_window]
+        browser.switch_to.window(window)
+        WebDriverWait(browser, 15).until(
+            lambda d: "Start the module" in d.find_element("tag name", "body").text
+        )
+        assert browser.current_url == f"{tool_server}/learn/modules/{SLUG}"
+        # The spent link opens nothing a second time, even signed in.
+        browser.get(href)
+        assert "expired or was already used" in browser.page_source

@@ -26,6 +26,7 @@ from lms_plugin.errors import LaunchError
 from lms_plugin.lti import claims
 from lms_plugin.lti import roles
 from lms_plugin.lti import storage
+from lms_plugin.lti import tickets
 from lms_plugin.lti.adapter import PROTOCOL_ERRORS
 from lms_plugin.lti.adapter import PlatformStorageNeeded
 from lms_plugin.lti.adapter import ToolMessageLaunch
@@ -157,7 +158,7 @@ def dispatch(message_launch: ToolMessageLaunch, link: LtiResourceLink | None):
     if message_launch.is_deep_link_launch():
         return handle_deep_linking_launch(message_launch)
     if link is not None:
-        return redirect(resource_landing_url(link), code=303)
+        return landing_redirect(resource_landing_url(link))
     message_type = message_launch.get_launch_data().get(claims.CLAIM_MESSAGE_TYPE)
     raise LaunchError(
         "This kind of launch is not supported by the tool.",
@@ -192,6 +193,13 @@ def set_resource_landing(app: Flask, landing) -> None:
 def resource_landing_url(link: LtiResourceLink) -> str:
     """The URL a resource-link launch of ``link`` redirects to."""
     return current_app.extensions["lms_plugin.lti"]["resource_landing"](link)
+
+
+def landing_redirect(landing: str):
+    """Redirect to ``landing`` with a one-time ticket, in case the cookie is lost."""
+    grant = tickets.session_grant(landing)
+    ticket = tickets.mint(grant, tickets.LANDING_LIFETIME)
+    return redirect(tickets.with_ticket(landing, ticket), code=303)
 
 
 def start_session(user, launch_id, context, link) -> None:

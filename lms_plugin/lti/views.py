@@ -1,4 +1,4 @@
-"""The LTI endpoints: login initiation, launch, tool JWKS, and the interim landing."""
+"""The LTI endpoints: login initiation, launch, resume, tool JWKS, interim landing."""
 
 import logging
 
@@ -14,6 +14,7 @@ from lms_plugin.auth import SESSION_CONTEXT_ID
 from lms_plugin.auth import SESSION_RESOURCE_LINK_ID
 from lms_plugin.errors import LaunchError
 from lms_plugin.lti import keys
+from lms_plugin.lti import resume as resume_flow
 from lms_plugin.lti.launch import handle_launch
 from lms_plugin.lti.launch import start_login
 from lms_plugin.models.lti import LtiContext
@@ -48,6 +49,18 @@ def launch_by_get():
         status_code=405,
         title="Open the tool from your course",
     )
+
+
+@bp.before_app_request
+def landing_ticket():
+    """A landing URL with a launch ticket: strip it, or explain blocked cookies."""
+    return resume_flow.check_landing_ticket()
+
+
+@bp.get("/resume")
+def resume():
+    """The new-window way in when the course page's frame withheld our cookie."""
+    return resume_flow.resume()
 
 
 @bp.get("/jwks")
