@@ -96,6 +96,10 @@ def make_demo_app(tmp_path, **overrides):
         "INSTANCE_PATH": str(tmp_path / "instance"),
         "DEMO_MODE": True,
         "DEMO_BASE_URL": BASE,
+        # A delivery thread would outlive the test and poll the next test's
+        # database; publishing the whole course is tested on its own.
+        "PASSBACK_THREAD": False,
+        "AUTO_PUBLISH": False,
     }
     config.update(overrides)
     return create_app(config)

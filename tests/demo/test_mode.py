@@ -96,17 +96,28 @@ def test_cli_demo_refuses_postgresql_before_touching_it(tmp_path):
         if os.environ.get("CI"):
             pytest.fail(problem)
         pytest.skip(problem)
+    before = _public_tables()
     env = {"DATABASE_URL": POSTGRES_URL, "LMS_PLUGIN_INSTANCE_PATH": str(tmp_path)}
     result = CliRunner(env=env).invoke(main, ["demo", "--port", "1"])
     assert result.exit_code == 1
     assert "refused with a PostgreSQL DATABASE_URL" in result.output
+    assert _public_tables() == before  # no migration, no table, no row touched
+
+
+def _public_tables() -> dict[str, int]:
+    """Every table in the public schema with its row count."""
     conn = psycopg2.connect(POSTGRES_URL)
     try:
         with conn.cursor() as cur:
             cur.execute(
-                "SELECT count(*) FROM information_schema.tables "
+                "SELECT table_name FROM information_schema.tables "
                 "WHERE table_schema = 'public'"
             )
-            assert cur.fetchone()[0] == 0  # no migration ran
+            names = sorted(row[0] for row in cur.fetchall())
+            counts = {}
+            for name in names:
+                cur.execute(f'SELECT count(*) FROM "{name}"')
+                counts[name] = cur.fetchone()[0]
+            return counts
     finally:
         conn.close()
