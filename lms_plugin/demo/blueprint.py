@@ -16,8 +16,8 @@ from flask import request
 
 from lms_plugin.demo.models import Registration
 from lms_plugin.demo.models import demo_database
+from lms_plugin.demo.registration import current_registration
 from lms_plugin.demo.registration import issuer_for
-from lms_plugin.demo.registration import register_with_tool
 from lms_plugin.demo.users import csrf_token
 from lms_plugin.demo.users import save_cookie
 from lms_plugin.errors import LmsError
@@ -49,10 +49,24 @@ def issuer() -> str:
     return issuer_for(base_url())
 
 
+class NotRegistered(LmsError):
+    """The demo has not registered with the tool (``lms-plugin demo`` does that)."""
+
+    status_code = 503
+    title = "The demo LMS is not registered yet"
+
+
 def registration() -> Registration:
-    """The platform's registration with the tool, made on first use."""
+    """The platform's registration with the tool (made by Dynamic Registration)."""
     if "demo_registration" not in g:
-        g.demo_registration = register_with_tool(base_url())
+        found = current_registration(issuer())
+        if found is None:
+            raise NotRegistered(
+                f"The demo LMS at {issuer()} has not registered with the tool. "
+                "Start it with `lms-plugin demo`, which registers it by LTI Dynamic "
+                "Registration, and open the URL it prints."
+            )
+        g.demo_registration = found
     return g.demo_registration
 
 

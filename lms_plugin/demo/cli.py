@@ -1,5 +1,8 @@
 """``lms-plugin demo``: the tool and the demo LMS in one process, one URL printed."""
 
+import _thread
+import threading
+
 import click
 
 from lms_plugin.demo.blueprint import is_loopback
@@ -25,29 +28,52 @@ def demo_command(host: str, port: int) -> None:
         )
     app = build_demo_app(host, port)
     server = create_server(app, host=host, port=port, threads=8, ident="lms_plugin")
-    # Printed once the socket listens, so the URL answers as soon as it is shown.
-    click.echo(f"Demo LMS: {app.config['DEMO_BASE_URL']}/demo/")
+    failures: list[str] = []
+    # Registration talks to this very server over HTTP, so it runs beside it.
+    threading.Thread(
+        target=register_then_announce, args=(app, failures), daemon=True
+    ).start()
     try:
         server.run()
     except KeyboardInterrupt:
         pass
     finally:
         server.close()
+    if failures:
+        raise click.ClickException(failures[0])
+
+
+def register_then_announce(app, failures: list[str]) -> None:
+    """Register the demo by Dynamic Registration, then print the one URL.
+
+    Printed only once registered, so the URL works as soon as it is shown. On
+    failure the reason is kept in ``failures`` and the server is stopped.
+    """
+    from lms_plugin.demo.registration import register_over_http
+    from lms_plugin.errors import LmsError
+
+    base_url = app.config["DEMO_BASE_URL"]
+    try:
+        with app.app_context():
+            register_over_http(base_url)
+    except LmsError as error:
+        detail = f" ({error.detail})" if error.detail else ""
+        failures.append(
+            f"The demo LMS could not register with the tool: {error.message}{detail}"
+        )
+        _thread.interrupt_main()
+        return
+    click.echo(f"Demo LMS: {base_url}/demo/")
 
 
 def build_demo_app(host: str, port: int):
-    """The tool in demo mode at http://host:port, registered with the demo LMS."""
+    """The tool in demo mode at http://host:port (registered once it listens)."""
     from lms_plugin import create_app
     from lms_plugin.demo import DemoModeRefused
-    from lms_plugin.demo.models import demo_database
-    from lms_plugin.demo.registration import register_with_tool
 
     shown_host = f"[{host}]" if ":" in host else host
     base_url = f"http://{shown_host}:{port}"
     try:
-        app = create_app({"DEMO_MODE": True, "DEMO_BASE_URL": base_url})
+        return create_app({"DEMO_MODE": True, "DEMO_BASE_URL": base_url})
     except DemoModeRefused as error:
         raise click.ClickException(str(error)) from None
-    with app.app_context(), demo_database.connection_context():
-        register_with_tool(base_url)
-    return app

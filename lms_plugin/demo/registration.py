@@ -1,19 +1,26 @@
-"""The demo platform's registration of the tool, made through the tool's own models.
+"""The demo platform's registration with the tool, made by LTI Dynamic Registration.
 
-``register_with_tool`` inserts the tool's ``LtiRegistration`` and ``LtiDeployment``
-rows for this platform (issuer = the demo's base URL + ``/demo``) and records the
-same client_id and deployment_id on the platform side. Idempotent across restarts.
+``register_over_http`` runs the tool's own Dynamic Registration code
+(``lms_plugin.lti.registration.register_with_platform``) against the demo's
+OpenID configuration over real HTTP, with a one-time registration token, once
+the server listens. It reuses the registration when both sides still have it,
+so restarts register nothing new.
 """
 
 import contextlib
-import json
-import secrets
 
 from lms_plugin.db import database
+from lms_plugin.demo.dynamic_registration import registration_token
 from lms_plugin.demo.models import Registration
 from lms_plugin.demo.models import demo_database
+from lms_plugin.lti.registration import Policy
+from lms_plugin.lti.registration import register_with_platform
 from lms_plugin.models.lti import LtiDeployment
 from lms_plugin.models.lti import LtiRegistration
+
+#: Plain http is accepted only for loopback hosts (``check_url``'s rule), which
+#: is where the demo runs; no issuer allow-list: the demo is its own platform.
+DEMO_POLICY = Policy(allow_http_localhost=True)
 
 
 def issuer_for(base_url: str) -> str:
@@ -21,21 +28,54 @@ def issuer_for(base_url: str) -> str:
     return base_url.rstrip("/") + "/demo"
 
 
-def register_with_tool(base_url: str) -> Registration:
-    """Register this platform with the tool served from ``base_url`` (idempotent)."""
+def openid_configuration_url(base_url: str) -> str:
+    """Where the demo platform publishes its OpenID configuration."""
+    return f"{issuer_for(base_url)}/.well-known/openid-configuration"
+
+
+def register_over_http(base_url: str) -> Registration:
+    """Register the demo with the tool at ``base_url`` by Dynamic Registration.
+
+    Needs an app context and a server answering at ``base_url``. Idempotent: an
+    existing registration known to both sides is returned as it is.
+    """
     issuer = issuer_for(base_url)
-    with demo_database.atomic():
-        registration = Registration.get_or_none(Registration.issuer == issuer)
-        if registration is None:
-            registration = Registration.create(
-                issuer=issuer,
-                client_id=f"demo-{secrets.token_hex(8)}",
-                deployment_id=f"1:{secrets.token_hex(12)}",
-                **tool_endpoints(base_url),
+    with demo_database.connection_context():
+        existing = current_registration(issuer)
+        if existing is not None and _tool_knows(existing):
+            return existing
+        token = registration_token()
+    with _tool_database():
+        result = register_with_platform(
+            openid_configuration_url(base_url), token, base_url, DEMO_POLICY
+        )
+        _retire_other_clients(issuer, result.registration)
+    with demo_database.connection_context():
+        return current_registration(issuer)
+
+
+def _tool_knows(registration: Registration) -> bool:
+    """True when the tool has this client and deployment, active."""
+    with _tool_database():
+        return (
+            LtiDeployment.select()
+            .join(LtiRegistration)
+            .where(
+                LtiRegistration.issuer == registration.issuer,
+                LtiRegistration.client_id == registration.client_id,
+                LtiRegistration.is_active == True,  # noqa: E712 - SQL
+                LtiDeployment.deployment_id == registration.deployment_id,
+                LtiDeployment.is_active == True,  # noqa: E712 - SQL
             )
-    with _tool_database(), database.atomic():
-        _ensure_tool_rows(registration)
-    return registration
+            .exists()
+        )
+
+
+def _retire_other_clients(issuer: str, keep: LtiRegistration) -> None:
+    """The demo answers one client per issuer: older ones can no longer launch."""
+    LtiRegistration.update(is_active=False).where(
+        LtiRegistration.issuer == issuer, LtiRegistration.id != keep.id
+    ).execute()
 
 
 def _tool_database():
@@ -43,37 +83,6 @@ def _tool_database():
     if database.is_closed():
         return database.connection_context()
     return contextlib.nullcontext()
-
-
-def tool_endpoints(base_url: str) -> dict:
-    """The tool's LTI endpoints when it runs at ``base_url`` (same process)."""
-    base = base_url.rstrip("/")
-    return {
-        "tool_login_url": f"{base}/lti/login",
-        "tool_launch_url": f"{base}/lti/launch",
-        "redirect_uris": json.dumps([f"{base}/lti/launch"]),
-        "tool_jwks_url": f"{base}/lti/jwks",
-    }
-
-
-def _ensure_tool_rows(registration: Registration) -> None:
-    """Create (or re-activate) the tool's registration and deployment rows."""
-    issuer = registration.issuer
-    tool_registration, _ = LtiRegistration.get_or_create(
-        issuer=issuer,
-        client_id=registration.client_id,
-        defaults={
-            "name": "Demo LMS (built in)",
-            "auth_login_url": f"{issuer}/auth",
-            "auth_token_url": f"{issuer}/token",
-            "key_set_url": f"{issuer}/jwks",
-            "platform_family": "demo",
-            "source": "manual",
-        },
-    )
-    LtiDeployment.get_or_create(
-        registration=tool_registration, deployment_id=registration.deployment_id
-    )
 
 
 def current_registration(issuer: str) -> Registration | None:

@@ -20,6 +20,8 @@ from lms_plugin.db import database
 from lms_plugin.demo.models import Registration
 from lms_plugin.demo.models import demo_database
 from lms_plugin.demo.oauth import ASSERTION_TYPE
+from lms_plugin.lti.platforms import PlatformSettings
+from lms_plugin.lti.platforms import save_platform
 
 BASE = "http://localhost"
 ISSUER = f"{BASE}/demo"
@@ -87,8 +89,13 @@ class JwksServer:
         self._httpd.server_close()
 
 
-def make_demo_app(tmp_path, **overrides):
-    """The tool in demo mode on SQLite in ``tmp_path``."""
+def make_demo_app(tmp_path, register=True, **overrides):
+    """The tool in demo mode on SQLite in ``tmp_path``.
+
+    With ``register`` and a DEMO_BASE_URL, both sides' registration rows are
+    written directly, as set-up for tests driving the demo with a test client
+    (no server to register over HTTP; ``test_registration`` covers that path).
+    """
     config = {
         "TESTING": True,
         "SECRET_KEY": "test-secret",
@@ -102,7 +109,43 @@ def make_demo_app(tmp_path, **overrides):
         "AUTO_PUBLISH": False,
     }
     config.update(overrides)
-    return create_app(config)
+    app = create_app(config)
+    if register and config["DEMO_BASE_URL"]:
+        with app.app_context():
+            register_rows(config["DEMO_BASE_URL"])
+    return app
+
+
+def register_rows(base_url: str) -> Registration:
+    """Both sides' registration rows for the demo at ``base_url`` (idempotent)."""
+    issuer = f"{base_url}/demo"
+    with demo_database.connection_context():
+        registration = Registration.get_or_none(Registration.issuer == issuer)
+        if registration is None:
+            registration = Registration.create(
+                issuer=issuer,
+                client_id=f"demo-{uuid.uuid4().hex[:16]}",
+                deployment_id=f"1:{uuid.uuid4().hex}",
+                tool_login_url=f"{base_url}/lti/login",
+                tool_launch_url=f"{base_url}/lti/launch",
+                redirect_uris=json.dumps([f"{base_url}/lti/launch"]),
+                tool_jwks_url=f"{base_url}/lti/jwks",
+            )
+    with database.connection_context():
+        save_platform(
+            PlatformSettings(
+                issuer=issuer,
+                client_id=registration.client_id,
+                auth_login_url=f"{issuer}/auth",
+                auth_token_url=f"{issuer}/token",
+                key_set_url=f"{issuer}/jwks",
+                deployment_ids=[registration.deployment_id],
+                name="Demo LMS (test set-up)",
+                platform_family="lms_plugin-demo",
+                source="manual",
+            )
+        )
+    return registration
 
 
 def close_databases():
@@ -112,7 +155,7 @@ def close_databases():
 
 
 def current_registration(client) -> Registration:
-    """The demo's registration with the tool (made by the first page view)."""
+    """The demo's registration with the tool (the home page answers with it)."""
     assert client.get("/demo/").status_code == 200
     with demo_database.connection_context():
         return Registration.get(Registration.issuer == ISSUER)

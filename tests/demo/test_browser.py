@@ -11,6 +11,7 @@ from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select
 from selenium.webdriver.support.ui import WebDriverWait
 
+from lms_plugin.demo.registration import register_over_http
 from tests.browser import LiveServer
 from tests.browser import axe_violations
 from tests.browser import describe
@@ -23,8 +24,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 @pytest.fixture
 def demo_server(tmp_path):
     # No DEMO_BASE_URL: the issuer comes from the host the browser uses.
-    app = make_demo_app(tmp_path, DEMO_BASE_URL=None)
+    app = make_demo_app(tmp_path, register=False, DEMO_BASE_URL=None)
     with LiveServer(app) as server:
+        with app.app_context():  # as `lms-plugin demo` does once it listens
+            register_over_http(server.url)
         yield server
     close_databases()
 

@@ -14,6 +14,7 @@ from tests.conftest import POSTGRES_URL
 from tests.conftest import reset_postgres
 from tests.demo.support import close_databases
 from tests.demo.support import make_demo_app
+from tests.demo.support import register_rows
 
 
 @pytest.mark.parametrize(
@@ -32,6 +33,8 @@ def test_demo_mode_runs_on_sqlite_and_is_refused_with_postgresql(
         return
     app = make_app(DEMO_MODE=True)
     try:
+        with app.app_context():
+            register_rows("http://localhost")
         assert app.test_client().get("/demo/").status_code == 200
     finally:
         close_databases()
@@ -54,6 +57,8 @@ def test_demo_answers_only_loopback_host_names(demo_client):
 def test_without_a_base_url_any_loopback_host_is_served(tmp_path):
     app = make_demo_app(tmp_path, DEMO_BASE_URL=None)
     try:
+        with app.app_context():
+            register_rows("http://127.0.0.1:8000")
         client = app.test_client()
         response = client.get("/demo/", headers={"Host": "127.0.0.1:8000"})
         assert response.status_code == 200

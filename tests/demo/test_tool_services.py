@@ -9,6 +9,7 @@ import pytest
 import requests
 
 from lms_plugin.db import database
+from lms_plugin.demo.registration import register_over_http
 from lms_plugin.lti.services import ToolServiceConnector
 from lms_plugin.lti.tool_config import DbRegistration
 from lms_plugin.models.lti import LtiRegistration
@@ -26,8 +27,10 @@ MEMBERSHIPS = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
 
 @pytest.fixture
 def live_demo(tmp_path):
-    app = make_demo_app(tmp_path, DEMO_BASE_URL=None)
+    app = make_demo_app(tmp_path, register=False, DEMO_BASE_URL=None)
     with LiveServer(app) as server:
+        with app.app_context():
+            register_over_http(server.url)
         assert requests.get(f"{server.url}/demo/", timeout=10).status_code == 200
         with app.test_request_context(), database.connection_context():
             row = LtiRegistration.get(LtiRegistration.issuer == f"{server.url}/demo")
