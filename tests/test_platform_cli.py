@@ -215,4 +215,4 @@ def test_readme_documents_platform_commands_and_settings():
         "LTI_REGISTRATION_ALLOWED_ISSUERS",
     ):
         assert f"| `{key}` |" in readme, key
-    assert "## Register in Canvas" in readme and "## Register in Moodle" in readme
+    assert "## Install in Canvas" in readme and "## Install in Moodle" in readme
