@@ -164,7 +164,10 @@ def test_an_expired_ticket_is_refused(app, client, platform, module):
 @pytest.mark.parametrize(
     "forge",
     [
-        lambda selector, verifier: f"{selector}.{verifier[:-1]}A",  # wrong verifier
+        # wrong verifier: its last character changed (never to itself)
+        lambda selector, verifier: (
+            f"{selector}.{verifier[:-1]}" + ("B" if verifier.endswith("A") else "A")
+        ),
         lambda selector, verifier: f"{selector}x.{verifier}",  # unknown selector
         lambda selector, verifier: selector,  # no verifier
         lambda selector, verifier: "",

@@ -45,6 +45,7 @@ def demo(tmp_path):
         DEMO_BASE_URL=None,
         PASSBACK_THREAD=True,  # the server's own sender delivers the score
         PASSBACK_POLL_SECONDS=0.5,
+        AUTO_PUBLISH=True,  # as `lms-plugin demo` does: the course in courses/
     )
     with LiveServer(app) as server:
         with app.app_context():
