@@ -72,7 +72,10 @@ def test_picker_has_no_serious_accessibility_violations(picker):
 
 def test_error_state_is_announced_and_accessible(picker):
     picker.find_element(By.CSS_SELECTOR, "button[value=add]").click()
-    alert = picker.find_element(By.CSS_SELECTOR, "[role=alert]")
+    # The form posts and a new page loads: wait for it rather than race it.
+    alert = WebDriverWait(picker, 10).until(
+        lambda driver: driver.find_element(By.CSS_SELECTOR, "[role=alert]")
+    )
     assert "Choose at least one module" in alert.text
     assert picker.title.startswith("Error:")
     violations = axe_violations(picker)
