@@ -25,7 +25,6 @@ import argparse
 import base64
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -43,6 +42,10 @@ from urllib.parse import urlsplit
 
 import jwt
 import requests
+from _server import free_port
+from _server import reset_postgres
+from _server import start_server
+from _server import stop
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -138,23 +141,6 @@ class JwksServer:
         self.server.server_close()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def reset_postgres(url: str) -> None:
-    """Empty the benchmark PostgreSQL database."""
-    import psycopg2
-
-    conn = psycopg2.connect(url, connect_timeout=3)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
-    conn.close()
-
-
 def tool_env(database_url: str, instance: Path) -> dict:
     return dict(
         os.environ,
@@ -173,39 +159,6 @@ def register_platform(env: dict, jwks_url: str) -> None:
     command += ["--auth-login-url", f"{ISSUER}/auth"]
     command += ["--auth-token-url", f"{ISSUER}/token", "--family", "other"]
     subprocess.run(command, env=env, cwd=ROOT, check=True, capture_output=True)
-
-
-def start_server(command: list[str], env: dict, base: str, probe: str):
-    """Start a server subprocess and wait (bounded) until ``probe`` answers."""
-    proc = subprocess.Popen(
-        command,
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{command} exited: {proc.stderr.read()}")
-        try:
-            requests.get(base + probe, timeout=2)
-            return proc
-        except requests.ConnectionError:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError(f"{command} did not start within 30 s")
-
-
-def stop(proc) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-    proc.stderr.close()
 
 
 def _cookie_header(response) -> str:
@@ -339,6 +292,7 @@ def bench_backend(name, database_url, platform, args) -> dict:
         env,
         f"http://127.0.0.1:{tool_port}",
         "/healthz",
+        instance / "tool-server.log",
     )
     bare = start_server(
         [sys.executable, __file__, "--serve-bare", str(bare_port)]
@@ -346,6 +300,7 @@ def bench_backend(name, database_url, platform, args) -> dict:
         env,
         f"http://127.0.0.1:{bare_port}",
         "/healthz",
+        instance / "bare-server.log",
     )
     servers = {"tool": (tool_port, tool.pid), "bare": (bare_port, bare.pid)}
     results = {"tool": [], "bare": []}

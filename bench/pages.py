@@ -25,9 +25,7 @@ The PostgreSQL database is emptied first. Everything listens on 127.0.0.1.
 import argparse
 import os
 import re
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -39,6 +37,10 @@ from urllib.parse import parse_qs
 from urllib.parse import urlsplit
 
 import requests
+from _server import free_port
+from _server import reset_postgres
+from _server import start_server
+from _server import stop
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -46,54 +48,6 @@ sys.path.insert(0, str(ROOT))
 MODULE = "m01-clinical-foundations"
 LEARNERS = 8  # sessions, one per client thread at most
 WARMUP = 40  # requests per target before timing
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def reset_postgres(url: str) -> None:
-    """Empty the benchmark PostgreSQL database."""
-    import psycopg2
-
-    conn = psycopg2.connect(url, connect_timeout=3)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
-    conn.close()
-
-
-def start_server(command: list[str], env: dict, base: str, probe: str):
-    """Start a server subprocess and wait (bounded) until ``probe`` answers."""
-    log = open(
-        Path(env["LMS_PLUGIN_INSTANCE_PATH"]) / f"server-{len(command)}.log", "w"
-    )
-    proc = subprocess.Popen(
-        command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log, text=True
-    )  # fmt: skip
-    proc.log_path = log.name
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{command} exited; see {proc.log_path}")
-        try:
-            requests.get(base + probe, timeout=2)
-            return proc
-        except requests.ConnectionError:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError(f"{command} did not start within 30 s")
-
-
-def stop(proc) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 def prepare(database_url: str, instance: Path):
@@ -247,10 +201,12 @@ def bench_backend(name: str, database_url: str, args) -> dict:
         [sys.executable, "-m", "lms_plugin", "serve", "--port", str(tool_port)]
         + threads,
         env, f"http://127.0.0.1:{tool_port}", "/healthz",
+        instance / "tool-server.log",
     )  # fmt: skip
     bare = start_server(
         [sys.executable, __file__, "--serve-bare", str(bare_port)] + threads,
         env, f"http://127.0.0.1:{bare_port}", "/healthz",
+        instance / "bare-server.log",
     )  # fmt: skip
     tool_base, bare_base = (
         f"http://127.0.0.1:{tool_port}",
