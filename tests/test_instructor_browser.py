@@ -4,6 +4,7 @@ works as a real form post (CSRF token included)."""
 
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 from lms_plugin.db import database
 from lms_plugin.models.passback import FAILED
@@ -59,7 +60,11 @@ def test_resend_button_posts_the_form(staff_page, live_server):
     failed = [b for b in buttons if "Failed" in b.find_element(By.XPATH, "../..").text]
     assert len(failed) == 1
     failed[0].click()
-    assert "queued" in staff_page.find_element(By.CSS_SELECTOR, ".flashes").text
+    # The form posts and redirects: wait for the next page rather than race it.
+    flashes = WebDriverWait(staff_page, 10).until(
+        lambda driver: driver.find_element(By.CSS_SELECTOR, ".flashes")
+    )
+    assert "queued" in flashes.text
     with database.connection_context():
         assert not ScorePost.select().where(ScorePost.status == FAILED).exists()
         assert ScorePost.select().where(ScorePost.status == PENDING).count() == 6
