@@ -80,12 +80,25 @@ def h1(driver) -> str:
     )
 
 
+def settled(driver, element) -> None:
+    """Wait until ``element``'s page is gone and the next one has fully loaded.
+
+    A form post shows its own URL until the 303's target has loaded; the old
+    element going stale alone is not enough.
+    """
+    WebDriverWait(driver, 20).until(staleness_of(element))
+    WebDriverWait(driver, 20).until(
+        lambda d: d.execute_script("return document.readyState") == "complete"
+        and d.find_elements(By.TAG_NAME, "h1")
+    )
+
+
 def click(driver, text: str) -> None:
     """Click a link or button by its text; wait for the next page."""
     xpath = f"//*[self::a or self::button][contains(., '{text}')]"
     element = driver.find_element(By.XPATH, xpath)
     element.click()
-    WebDriverWait(driver, 20).until(staleness_of(element))
+    settled(driver, element)
 
 
 def answer_all(driver, right: bool) -> None:
@@ -157,7 +170,7 @@ def press(driver, wanted):
     """Tab to a link or button and press Enter; wait for the next page."""
     element = tab_to(driver, wanted)
     ActionChains(driver).send_keys(Keys.ENTER).perform()
-    WebDriverWait(driver, 20).until(staleness_of(element))
+    settled(driver, element)
 
 
 def choose_by_keyboard(driver, right: bool) -> None:
