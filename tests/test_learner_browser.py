@@ -88,8 +88,10 @@ def settled(driver, element) -> None:
     """
     WebDriverWait(driver, 20).until(staleness_of(element))
     WebDriverWait(driver, 20).until(
-        lambda d: d.execute_script("return document.readyState") == "complete"
-        and d.find_elements(By.TAG_NAME, "h1")
+        lambda d: (
+            d.execute_script("return document.readyState") == "complete"
+            and d.find_elements(By.TAG_NAME, "h1")
+        )
     )
 
 

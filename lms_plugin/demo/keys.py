@@ -3,8 +3,6 @@
 It signs the id_tokens the platform sends; ``/demo/jwks`` publishes the public half.
 """
 
-import base64
-import hashlib
 import json
 
 import jwt
@@ -13,17 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
 from lms_plugin.demo.models import PlatformKey
-
-
-def _kid(jwk: dict) -> str:
-    """RFC 7638 thumbprint of the public key."""
-    canonical = json.dumps(
-        {name: jwk[name] for name in ("e", "kty", "n")},
-        separators=(",", ":"),
-        sort_keys=True,
-    )
-    digest = hashlib.sha256(canonical.encode()).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+from lms_plugin.lti.keys import jwk_thumbprint
 
 
 def ensure_key() -> PlatformKey:
@@ -38,7 +26,7 @@ def ensure_key() -> PlatformKey:
         serialization.NoEncryption(),
     ).decode()
     jwk = RSAAlgorithm.to_jwk(private.public_key(), as_dict=True)
-    jwk.update(kid=_kid(jwk), alg="RS256", use="sig")
+    jwk.update(kid=jwk_thumbprint(jwk), alg="RS256", use="sig")
     return PlatformKey.create(
         kid=jwk["kid"], private_pem=pem, public_jwk=json.dumps(jwk)
     )

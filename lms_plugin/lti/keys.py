@@ -21,7 +21,7 @@ from lms_plugin.models.lti import utcnow
 KEY_SIZE = 2048
 
 
-def _thumbprint(jwk: dict) -> str:
+def jwk_thumbprint(jwk: dict) -> str:
     """RFC 7638 JWK thumbprint, used as the kid."""
     canonical = json.dumps(
         {name: jwk[name] for name in ("e", "kty", "n")},
@@ -41,7 +41,7 @@ def generate_key() -> ToolKey:
         serialization.NoEncryption(),
     ).decode()
     jwk = RSAAlgorithm.to_jwk(private.public_key(), as_dict=True)
-    jwk.update(kid=_thumbprint(jwk), alg="RS256", use="sig")
+    jwk.update(kid=jwk_thumbprint(jwk), alg="RS256", use="sig")
     return ToolKey.create(kid=jwk["kid"], private_pem=pem, public_jwk=json.dumps(jwk))
 
 
