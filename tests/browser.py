@@ -111,3 +111,34 @@ def describe(violations: list[dict]) -> str:
         f"at {[n.get('target') for n in v.get('nodes', [])][:3]}"
         for v in violations
     )
+
+
+#: Set on a page's window before an action; a new document does not have it.
+_OLD_PAGE = "window.__lmsOldPage = true;"
+_NEW_PAGE_READY = (
+    "return window.__lmsOldPage === undefined && document.readyState === 'complete';"
+)
+
+
+def navigate(driver, action, timeout: float = 20) -> None:
+    """Run ``action`` (a click, a key press) and wait for the next page to load.
+
+    The current document is marked first, so the wait ends only once a new one
+    (in the current frame) has fully loaded. Element staleness is not enough:
+    during a navigation Chromium may answer "node does not belong to the
+    document" instead of "stale", and a form post shows the old page until the
+    redirect's target arrives.
+    """
+    from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    driver.execute_script(_OLD_PAGE)
+    action()
+
+    def loaded(d) -> bool:
+        try:
+            return bool(d.execute_script(_NEW_PAGE_READY))
+        except WebDriverException:  # mid-navigation: ask again
+            return False
+
+    WebDriverWait(driver, timeout).until(loaded)

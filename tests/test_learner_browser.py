@@ -15,12 +15,12 @@ from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.wait import WebDriverWait
 
 from lms_plugin.db import database
 from tests.browser import axe_violations
 from tests.browser import describe
+from tests.browser import navigate
 from tests.factories import make_quiz_module
 from tests.learner_helpers import SLUG
 from tests.lti_platform import TestPlatform
@@ -79,27 +79,10 @@ def h1(driver) -> str:
     ).until(lambda d: d.find_element(By.TAG_NAME, "h1").text)
 
 
-def settled(driver, element) -> None:
-    """Wait until ``element``'s page is gone and the next one has fully loaded.
-
-    A form post shows its own URL until the 303's target has loaded; the old
-    element going stale alone is not enough.
-    """
-    WebDriverWait(driver, 20).until(staleness_of(element))
-    WebDriverWait(driver, 20).until(
-        lambda d: (
-            d.execute_script("return document.readyState") == "complete"
-            and d.find_elements(By.TAG_NAME, "h1")
-        )
-    )
-
-
 def click(driver, text: str) -> None:
     """Click a link or button by its text; wait for the next page."""
     xpath = f"//*[self::a or self::button][contains(., '{text}')]"
-    element = driver.find_element(By.XPATH, xpath)
-    element.click()
-    settled(driver, element)
+    navigate(driver, driver.find_element(By.XPATH, xpath).click)
 
 
 def answer_all(driver, right: bool) -> None:
@@ -169,9 +152,8 @@ def tab_to(driver, wanted, limit=120):
 
 def press(driver, wanted):
     """Tab to a link or button and press Enter; wait for the next page."""
-    element = tab_to(driver, wanted)
-    ActionChains(driver).send_keys(Keys.ENTER).perform()
-    settled(driver, element)
+    tab_to(driver, wanted)
+    navigate(driver, ActionChains(driver).send_keys(Keys.ENTER).perform)
 
 
 def choose_by_keyboard(driver, right: bool) -> None:

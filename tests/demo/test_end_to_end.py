@@ -25,6 +25,7 @@ from lms_plugin.passback.sender import stop_thread
 from tests.browser import LiveServer
 from tests.browser import axe_violations
 from tests.browser import describe
+from tests.browser import navigate
 from tests.demo.support import close_databases
 from tests.demo.support import make_demo_app
 from tests.demo.test_browser import pick_user
@@ -65,9 +66,7 @@ def into_tool_frame(page) -> None:
 
 def click_and_land(page, by, value) -> str:
     """Click in the tool's frame and wait for the next page's main text."""
-    old = page.find_element(By.TAG_NAME, "main")
-    page.find_element(by, value).click()
-    WebDriverWait(page, 20).until(expected_conditions.staleness_of(old))
+    navigate(page, page.find_element(by, value).click)
     return tool_frame_text_here(page)
 
 
