@@ -14,6 +14,8 @@ from flask import session
 from flask_login import LoginManager
 from flask_login import current_user
 
+from lms_plugin.db import Param
+from lms_plugin.db import prepared
 from lms_plugin.errors import LmsError
 from lms_plugin.errors import render_error
 from lms_plugin.errors import wants_json
@@ -40,17 +42,22 @@ class Forbidden(LmsError):
     title = "Not available to you here"
 
 
+@prepared
+def _active_user():
+    """A user by id, if their registration is still active."""
+    return (
+        User.select()
+        .join(LtiRegistration)
+        .where((User.id == Param("id")) & LtiRegistration.is_active)
+    )
+
+
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     """The signed-in user, if their registration is still active."""
     if not user_id.isdigit():
         return None
-    return (
-        User.select()
-        .join(LtiRegistration)
-        .where((User.id == int(user_id)) & LtiRegistration.is_active)
-        .first()
-    )
+    return _active_user.first(id=int(user_id))
 
 
 @login_manager.unauthorized_handler

@@ -27,6 +27,8 @@ from lms_plugin.auth import SESSION_RESOURCE_LINK_ID
 from lms_plugin.auth import Forbidden
 from lms_plugin.auth import has_role
 from lms_plugin.auth import login_manager
+from lms_plugin.db import Param
+from lms_plugin.db import prepared
 from lms_plugin.errors import LmsError
 from lms_plugin.lti.claims import CLAIM_CUSTOM
 from lms_plugin.models.content import Course
@@ -86,6 +88,19 @@ def _launch_data() -> dict:
 # --- who and where -------------------------------------------------------------
 
 
+@prepared
+def _membership():
+    """One query for both: the membership row, with its context joined."""
+    return (
+        LtiMembership.select(LtiMembership, LtiContext)
+        .join(LtiContext)
+        .where(
+            (LtiMembership.user == Param("user"))
+            & (LtiMembership.context == Param("context"))
+        )
+    )
+
+
 @bp.before_request
 def _require_launch():
     """Every learner page needs a launch session, and a membership in its context."""
@@ -94,16 +109,7 @@ def _require_launch():
     g.context = g.membership = None
     context_id = session.get(SESSION_CONTEXT_ID)
     if context_id:
-        # One query for both: the membership row, with its context joined.
-        g.membership = (
-            LtiMembership.select(LtiMembership, LtiContext)
-            .join(LtiContext)
-            .where(
-                (LtiMembership.user == current_user.id)
-                & (LtiMembership.context == context_id)
-            )
-            .first()
-        )
+        g.membership = _membership.first(user=current_user.id, context=context_id)
         if g.membership is None:
             raise Forbidden(
                 "You are not a member of this course. Open it from the LMS."
@@ -124,18 +130,23 @@ def instructor_url() -> str | None:
     return None
 
 
-def _module(slug: str) -> tuple[Module, ModuleVersion]:
-    """A module still in the course with its current version, or a 404."""
-    row = (
+@prepared
+def _current_module():
+    """A module still in the course, by slug, joined with its current version."""
+    return (
         Module.select(Module, ModuleVersion)
         .join(
             ModuleVersion,
             on=(ModuleVersion.module == Module.id)
             & (ModuleVersion.number == Module.version),
         )
-        .where((Module.slug == slug) & Module.retired_at.is_null())
-        .first()
+        .where((Module.slug == Param("slug")) & Module.retired_at.is_null())
     )
+
+
+def _module(slug: str) -> tuple[Module, ModuleVersion]:
+    """A module still in the course with its current version, or a 404."""
+    row = _current_module.first(slug=slug)
     if row is None:
         raise NotFound("There is no module at this address.")
     return row, row.moduleversion

@@ -49,7 +49,7 @@ def module_view(user, context, module: Module, version: ModuleVersion) -> dict:
     pages = pages_of(module, outline=True)
     found = find_progress(user, context, module)
     visits = visits_of(found)
-    attempts = list(attempts_of(user, context, module)) if version.quiz else []
+    attempts = attempts_of(user, context, module) if version.quiz else []
     return {
         "module": module,
         "version": version,
@@ -102,7 +102,7 @@ def complete_page(user, context, module, version, page_slug, link) -> str | None
 
 def quiz_view(user, context, module: Module, version: ModuleVersion) -> dict:
     """The quiz page's data: the attempt in progress, or rules and history."""
-    attempts = list(attempts_of(user, context, module))
+    attempts = attempts_of(user, context, module)
     current = next((a for a in attempts if a.status == ATTEMPT_IN_PROGRESS), None)
     view = {"module": module, "version": version, "settings": version.quiz}
     if current is not None:
@@ -146,11 +146,11 @@ def result_view(attempt: QuizAttempt, context) -> dict:
     score = quizzes.score_quiz(
         questions, attempt.responses or {}, settings["passing_percent"]
     )
-    submitted = list(
-        attempts_in_scope(attempt.user_id, attempt.scope, attempt.module_id).where(
-            QuizAttempt.status == ATTEMPT_SUBMITTED
-        )
-    )
+    submitted = [
+        a
+        for a in attempts_in_scope(attempt.user_id, attempt.scope, attempt.module_id)
+        if a.status == ATTEMPT_SUBMITTED
+    ]
     numbers, total = numbering(questions)
     reveal = quizzes.may_show_answers(
         settings.get("show_answers", "after_pass_or_last_attempt"),

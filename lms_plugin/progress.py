@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from peewee import IntegrityError
 
 from lms_plugin import quizzes
+from lms_plugin.db import Param
 from lms_plugin.db import database
+from lms_plugin.db import prepared
 from lms_plugin.errors import LmsError
 from lms_plugin.models.content import Module
 from lms_plugin.models.content import ModuleVersion
@@ -130,13 +132,18 @@ def completion_score(settings: dict | None) -> ScoreToPost:
 # --- module progress -----------------------------------------------------------
 
 
+@prepared
+def _progress():
+    return ModuleProgress.select().where(
+        (ModuleProgress.user == Param("user"))
+        & (ModuleProgress.scope == Param("scope"))
+        & (ModuleProgress.module == Param("module"))
+    )
+
+
 def find_progress(user: User, context: LtiContext | None, module: Module):
     """The user's progress in ``module`` in this context, or None."""
-    return ModuleProgress.get_or_none(
-        (ModuleProgress.user == user)
-        & (ModuleProgress.scope == scope_of(context))
-        & (ModuleProgress.module == module)
-    )
+    return _progress.first(user=user, scope=scope_of(context), module=module)
 
 
 def open_progress(
@@ -168,22 +175,33 @@ def progress_by_module(user: User, context: LtiContext | None) -> dict[int, obje
 PAGE_OUTLINE = (Page.id, Page.slug, Page.position, Page.title, Page.est_minutes)
 
 
-def pages_of(module: Module, outline: bool = False) -> list[Page]:
-    """The module's current pages, in order (``outline``: without their bodies)."""
-    return list(
-        Page.select(*(PAGE_OUTLINE if outline else ()))
-        .where((Page.module == module) & Page.retired_at.is_null())
+def _current_pages(*columns):
+    return (
+        Page.select(*columns)
+        .where((Page.module == Param("module")) & Page.retired_at.is_null())
         .order_by(Page.position)
     )
+
+
+_pages = prepared(lambda: _current_pages())
+_outline = prepared(lambda: _current_pages(*PAGE_OUTLINE))
+
+
+def pages_of(module: Module, outline: bool = False) -> list[Page]:
+    """The module's current pages, in order (``outline``: without their bodies)."""
+    return (_outline if outline else _pages).rows(module=module)
+
+
+@prepared
+def _visits():
+    return PageVisit.select().where(PageVisit.progress == Param("progress"))
 
 
 def visits_of(progress: ModuleProgress | None) -> dict[int, PageVisit]:
     """The progress's page visits, keyed by page id."""
     if progress is None:
         return {}
-    return {
-        v.page_id: v for v in PageVisit.select().where(PageVisit.progress == progress)
-    }
+    return {v.page_id: v for v in _visits.rows(progress=progress)}
 
 
 def record_visit(progress: ModuleProgress, page: Page) -> None:
@@ -278,17 +296,22 @@ def attempts_of(user: User, context: LtiContext | None, module: Module):
     return attempts_in_scope(user, scope_of(context), module)
 
 
-def attempts_in_scope(user, scope: int, module):
-    """Attempts of ``user`` at ``module`` in a context scope, oldest first."""
+@prepared
+def _attempts():
     return (
         QuizAttempt.select()
         .where(
-            (QuizAttempt.user == user)
-            & (QuizAttempt.scope == scope)
-            & (QuizAttempt.module == module)
+            (QuizAttempt.user == Param("user"))
+            & (QuizAttempt.scope == Param("scope"))
+            & (QuizAttempt.module == Param("module"))
         )
         .order_by(QuizAttempt.number)
     )
+
+
+def attempts_in_scope(user, scope: int, module) -> list[QuizAttempt]:
+    """Attempts of ``user`` at ``module`` in a context scope, oldest first."""
+    return _attempts.rows(user=user, scope=scope, module=module)
 
 
 def new_attempt_key() -> str:
@@ -311,7 +334,7 @@ def start_attempt(
     existing = _resumable(user, context, module, key)
     if existing is not None:
         return existing
-    attempts = list(attempts_of(user, context, module))
+    attempts = attempts_of(user, context, module)
     settings = version.quiz
     if attempts_left(settings.get("max_attempts", 0), len(attempts)) == 0:
         raise AttemptsExhausted(module.slug)
@@ -335,11 +358,8 @@ def _resumable(user, context, module, key) -> QuizAttempt | None:
         if by_key.user_id != user.id:
             raise StartKeyTaken("This form has expired. Reload the page and try again.")
         return by_key
-    return (
-        attempts_of(user, context, module)
-        .where(QuizAttempt.status == ATTEMPT_IN_PROGRESS)
-        .first()
-    )
+    attempts = attempts_of(user, context, module)
+    return next((a for a in attempts if a.status == ATTEMPT_IN_PROGRESS), None)
 
 
 def _new_attempt(user, context, module, version, key, number, rng) -> dict:
@@ -446,11 +466,11 @@ def _store_items(attempt, questions, score: quizzes.QuizScore) -> None:
 
 def _after_submit(attempt: QuizAttempt, settings: dict, link) -> None:
     """Update the learner's progress and hand the kept score to passback."""
-    submitted = list(
-        attempts_in_scope(attempt.user_id, attempt.scope, attempt.module_id).where(
-            QuizAttempt.status == ATTEMPT_SUBMITTED
-        )
-    )
+    submitted = [
+        a
+        for a in attempts_in_scope(attempt.user_id, attempt.scope, attempt.module_id)
+        if a.status == ATTEMPT_SUBMITTED
+    ]
     percents = [a.percent for a in submitted]
     passed = any(a.passed for a in submitted)
     progress = open_progress(attempt.user_id, attempt.context, attempt.module_id)

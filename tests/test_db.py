@@ -1,11 +1,21 @@
-"""DATABASE_URL parsing and the db commands."""
+"""DATABASE_URL parsing, the db commands, pooled connections, prepared queries."""
 
 import pytest
 from peewee import SqliteDatabase
 from playhouse.pool import PooledPostgresqlDatabase
+from playhouse.pool import PooledSqliteDatabase
 
 from lms_plugin.db import DatabaseUrlError
+from lms_plugin.db import Param
+from lms_plugin.db import database
 from lms_plugin.db import make_database
+from lms_plugin.db import prepared
+from lms_plugin.models.content import Course
+from lms_plugin.models.content import Module
+from lms_plugin.models.content import ModuleVersion
+from lms_plugin.models.content import Page
+from tests.factories import make_module
+from tests.factories import make_page
 
 
 @pytest.mark.parametrize(
@@ -44,3 +54,113 @@ def test_db_status_and_upgrade_commands(runner):
     result = runner.invoke(args=["db", "status"])
     assert result.exit_code == 0, result.output
     assert "pending" not in result.output
+
+
+# --- pooled SQLite -------------------------------------------------------------
+
+
+def test_a_sqlite_file_gets_a_pool_and_memory_does_not():
+    assert isinstance(make_database("sqlite:///x.db"), PooledSqliteDatabase)
+    assert not isinstance(make_database("sqlite:///:memory:"), PooledSqliteDatabase)
+
+
+def test_requests_reuse_a_pooled_connection(app):
+    given = []  # kept alive, so a new connection could not reuse an old one's id
+
+    @app.get("/_test/connection")
+    def connection():
+        given.append(database.connection())
+        return ""
+
+    client = app.test_client()
+    for _ in range(3):
+        client.get("/_test/connection")
+    assert given[1] is given[0] and given[2] is given[0]  # one thread: one connection
+
+
+def test_a_transaction_left_open_is_rolled_back_before_reuse(app):
+    """A request that fails mid-transaction does not leak it to the next one."""
+
+    @app.get("/_test/abandon")
+    def abandon():
+        database.begin()
+        Course.create(slug="abandoned", title="Abandoned")
+        raise RuntimeError("the view failed before committing")
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    client = app.test_client()
+    assert client.get("/_test/abandon").status_code == 500
+    with database.connection_context():
+        assert not Course.select().where(Course.slug == "abandoned").exists()
+
+
+# --- prepared queries ----------------------------------------------------------
+
+
+def _module_by_slug_builds():
+    builds = []
+
+    def build():
+        builds.append(1)
+        return (
+            Module.select(Module, ModuleVersion)
+            .join(
+                ModuleVersion,
+                on=(ModuleVersion.module == Module.id)
+                & (ModuleVersion.number == Module.version),
+            )
+            .where(Module.slug == Param("slug"))
+        )
+
+    return prepared(build), builds
+
+
+def test_prepared_gives_the_rows_of_the_plain_select(app):
+    query, builds = _module_by_slug_builds()
+    with database.connection_context():
+        module = make_module(slug="m01-one", title="One")
+        make_module(slug="m02-two", title="Two")
+        row = query.first(slug="m01-one")
+        assert row.id == module.id and row.slug == "m01-one"
+        assert row.moduleversion.title == "One"  # the joined model is attached
+        assert query.first(slug="m02-two").moduleversion.title == "Two"
+        assert query.first(slug="m03-none") is None
+        assert [m.slug for m in query.rows(slug="m02-two")] == ["m02-two"]
+    assert len(builds) == 1  # SQL built once for this database
+
+
+def test_prepared_values_are_bound_parameters(app):
+    query, _ = _module_by_slug_builds()
+    with database.connection_context():
+        make_module(slug="m01-one")
+        assert query.rows(slug="x' OR '1'='1") == []
+
+
+def test_prepared_converts_values_like_peewee(app):
+    """A model instance where a foreign key is compared works as in a select."""
+    pages = prepared(lambda: Page.select().where(Page.module == Param("module")))
+    with database.connection_context():
+        module = make_module()
+        page = make_page(module)
+        make_page(make_module())  # another module's page
+        assert [p.id for p in pages.rows(module=module)] == [page.id]
+        assert [p.id for p in pages.rows(module=module.id)] == [page.id]
+
+
+def test_prepared_builds_again_for_another_database(app, tmp_path):
+    query, builds = _module_by_slug_builds()
+    with database.connection_context():
+        query.rows(slug="x")
+    other = make_database(f"sqlite:///{tmp_path / 'other.sqlite3'}")
+    current = database.obj
+    database.initialize(other)
+    try:
+        Course.create_table()
+        Module.create_table()
+        ModuleVersion.create_table()
+        with database.connection_context():
+            assert query.rows(slug="x") == []
+    finally:
+        other.close_all()
+        database.initialize(current)
+    assert len(builds) == 2
