@@ -11,6 +11,7 @@ built once, not on every request.
 
 import contextlib
 import fcntl
+import sqlite3
 import weakref
 from collections.abc import Callable
 from typing import NamedTuple
@@ -22,9 +23,11 @@ import click
 from flask import Flask
 from flask import current_app
 from flask.cli import AppGroup
+from peewee import EXCLUDED
 from peewee import ColumnBase
 from peewee import Database
 from peewee import DatabaseProxy
+from peewee import Field
 from peewee import Model
 from peewee import SqliteDatabase
 from playhouse.migrations import Runner
@@ -53,10 +56,24 @@ class DatabaseUrlError(ValueError):
     """DATABASE_URL names an engine or form the tool does not support."""
 
 
+#: RETURNING (upserts that give back their row) arrived in SQLite 3.35 (2021).
+SQLITE_MINIMUM = (3, 35)
+
+
+def _check_sqlite_version(version: tuple = sqlite3.sqlite_version_info) -> None:
+    if version < SQLITE_MINIMUM:
+        raise DatabaseUrlError(
+            f"SQLite {'.'.join(map(str, version))} is too old: the tool needs "
+            f"{'.'.join(map(str, SQLITE_MINIMUM))} or newer (a newer Python, or "
+            "DATABASE_URL=postgresql://...)"
+        )
+
+
 def make_database(url: str) -> Database:
     """Build a peewee database from a ``sqlite:///`` or ``postgresql://`` URL."""
     parsed = urlparse(url)
     if parsed.scheme == "sqlite":
+        _check_sqlite_version()
         # sqlite:///relative.db, sqlite:////absolute.db, sqlite:///:memory:
         path = unquote(parsed.path)[1:]
         if not path or path == ":memory:":
@@ -91,40 +108,43 @@ class _Slot(NamedTuple):
     """Where a :class:`Param` sits among a built query's values."""
 
     name: str
-    convert: Callable | None  # the compared field's db_value, as peewee would
+    convert: Callable | None  # a field's db_value, as peewee would apply it
 
 
 class Param(ColumnBase):
     """A named value left open in a :class:`Prepared` query: ``User.id == Param("id")``.
 
-    The value given at run time goes through the same field conversion peewee
-    applies to a literal in that place (a model instance for a foreign key works).
+    The value given at run time goes through the field conversion peewee would
+    apply to a literal there: the compared field's in a condition (so a model
+    instance for a foreign key works), or ``field``'s when given (insert values).
     """
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, field: Field | None = None):
         super().__init__()
         self.name = name
+        self.field = field
 
     def __sql__(self, ctx):
-        ctx._values.append(_Slot(self.name, ctx.state.converter))
+        convert = self.field.db_value if self.field is not None else ctx.state.converter
+        ctx._values.append(_Slot(self.name, convert))
         return ctx.literal(ctx.state.param or "?")
 
 
 class Prepared:
-    """A select whose SQL is built once per database, then run with new values.
+    """A query whose SQL is built once per database, then run with new values.
 
     Peewee builds a query's SQL by walking its expression tree, which on the
-    hot pages cost far more than running the SQL. Decorate a function that
-    returns the select (with :class:`Param` for what varies); call
-    :meth:`rows` or :meth:`first` with the values. Rows come back as the select
-    would give them (joined models attached).
+    hot paths cost far more than running the SQL. Give a function that returns
+    the query (with :class:`Param` for what varies); call :meth:`rows` or
+    :meth:`first` with the values (rows come back as the query would give them,
+    joined models attached), or :meth:`execute` for a write's row count.
     """
 
     def __init__(self, build: Callable):
         self._build = build
         self._built: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self.__doc__ = build.__doc__
-        self.__name__ = build.__name__
+        self.__name__ = getattr(build, "__name__", "prepared")
 
     def _query(self):
         target = database.obj
@@ -135,18 +155,25 @@ class Prepared:
             built = self._built[target] = (query, sql, tuple(values))
         return built
 
-    def rows(self, **params) -> list:
-        """Every row, for these values of the query's :class:`Param` slots."""
+    def _run(self, params: dict):
         query, sql, values = self._query()
         bound = [_bind(value, params) for value in values]
-        cursor = database.execute_sql(sql, bound)
-        # Peewee's own row reader for this select (joins, aliases, row type).
+        return query, database.execute_sql(sql, bound)
+
+    def rows(self, **params) -> list:
+        """Every row, for these values of the query's :class:`Param` slots."""
+        query, cursor = self._run(params)
+        # Peewee's own row reader for this query (joins, aliases, row type).
         return list(query._get_cursor_wrapper(cursor))
 
     def first(self, **params):
         """The first row, or None."""
         rows = self.rows(**params)
         return rows[0] if rows else None
+
+    def execute(self, **params) -> int:
+        """Run a write; how many rows it changed."""
+        return self._run(params)[1].rowcount
 
 
 def _bind(value, params: dict):
@@ -159,6 +186,56 @@ def _bind(value, params: dict):
 def prepared(build: Callable) -> Prepared:
     """Decorator form of :class:`Prepared`."""
     return Prepared(build)
+
+
+#: Prepared upserts by (model, key names, value names).
+_upserts: dict[tuple, Prepared] = {}
+
+
+def upsert(model: type[Model], keys: dict, values: dict) -> Model:
+    """Insert the row ``keys`` identify, or update its ``values``; return the row.
+
+    One statement (``INSERT … ON CONFLICT … DO UPDATE … RETURNING``), safe under
+    concurrency; ``keys`` must be the columns of a unique index. Columns given
+    in neither get their defaults on insert and are left alone on update.
+    """
+    shape = (model, tuple(keys), tuple(values))
+    query = _upserts.get(shape)
+    if query is None:
+        query = _upserts[shape] = Prepared(lambda: _build_upsert(*shape))
+    params = {**_defaults(model, shape), **keys, **values}
+    return query.first(**params)
+
+
+def _defaults(model: type[Model], shape: tuple) -> dict:
+    given = {*shape[1], *shape[2]}
+    return {
+        name: field.default() if callable(field.default) else field.default
+        for name, field in model._meta.fields.items()
+        if name not in given and field.default is not None
+    }
+
+
+def _build_upsert(model, key_names: tuple, value_names: tuple):
+    fields = model._meta.fields
+    names = [
+        *key_names,
+        *value_names,
+        *_defaults(model, (model, key_names, value_names)),
+    ]
+    # Nothing to update still updates a key to itself: DO NOTHING returns no row.
+    updated = value_names or key_names[:1]
+    return (
+        model.insert({fields[name]: Param(name, fields[name]) for name in names})
+        .on_conflict(
+            conflict_target=[fields[name] for name in key_names],
+            update={
+                fields[name]: getattr(EXCLUDED, fields[name].column_name)
+                for name in updated
+            },
+        )
+        .returning(model)
+    )
 
 
 def is_postgres() -> bool:

@@ -75,10 +75,13 @@ def landing(link: LtiResourceLink) -> str:
 
 
 def _launch_data() -> dict:
-    """The claims of this session's launch (from the launch-data cache)."""
+    """The claims of this session's launch: this request's, or from the cache."""
     from lms_plugin.lti.adapter import PROTOCOL_ERRORS
     from lms_plugin.lti.adapter import load_launch
+    from lms_plugin.lti.launch import LAUNCH_DATA_KEY
 
+    if LAUNCH_DATA_KEY in g:  # the launch this very request validated
+        return g.get(LAUNCH_DATA_KEY)
     try:
         return dict(load_launch(session[SESSION_LAUNCH_ID]).get_launch_data())
     except (KeyError, *PROTOCOL_ERRORS):

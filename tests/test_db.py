@@ -1,4 +1,6 @@
-"""DATABASE_URL parsing, the db commands, pooled connections, prepared queries."""
+"""DATABASE_URL parsing, db commands, pooled connections, prepared queries, upserts."""
+
+import time
 
 import pytest
 from peewee import SqliteDatabase
@@ -7,13 +9,17 @@ from playhouse.pool import PooledSqliteDatabase
 
 from lms_plugin.db import DatabaseUrlError
 from lms_plugin.db import Param
+from lms_plugin.db import _check_sqlite_version
 from lms_plugin.db import database
 from lms_plugin.db import make_database
 from lms_plugin.db import prepared
+from lms_plugin.db import upsert
 from lms_plugin.models.content import Course
 from lms_plugin.models.content import Module
 from lms_plugin.models.content import ModuleVersion
 from lms_plugin.models.content import Page
+from lms_plugin.models.lti import LtiRegistration
+from lms_plugin.models.lti import User
 from tests.factories import make_module
 from tests.factories import make_page
 
@@ -164,3 +170,36 @@ def test_prepared_builds_again_for_another_database(app, tmp_path):
         other.close_all()
         database.initialize(current)
     assert len(builds) == 2
+
+
+# --- upserts -------------------------------------------------------------------
+
+
+def test_upsert_inserts_then_updates_one_row_and_returns_it(app, platform):
+    registration = LtiRegistration.get(LtiRegistration.issuer == platform.issuer)
+    keys = {"registration": registration, "sub": "u-1"}
+    with database.connection_context():
+        first = upsert(User, keys, {"name": "Ada"})
+        assert first.id and first.name == "Ada" and first.email == ""  # default
+        created = first.created_at
+        assert created is not None  # a callable default, called on insert
+        again = upsert(User, keys, {"name": "Ada L.", "email": "ada@example.org"})
+        assert again.id == first.id
+        assert (again.name, again.email) == ("Ada L.", "ada@example.org")
+        assert again.created_at == created  # not among the values: left alone
+        assert User.select().count() == 1
+
+
+def test_upsert_defaults_are_taken_at_each_call_not_once(app, platform):
+    registration = LtiRegistration.get(LtiRegistration.issuer == platform.issuer)
+    with database.connection_context():
+        one = upsert(User, {"registration": registration, "sub": "a"}, {})
+        time.sleep(0.01)
+        two = upsert(User, {"registration": registration, "sub": "b"}, {})
+    assert two.created_at > one.created_at
+
+
+def test_an_old_sqlite_is_refused_with_a_clear_message():
+    with pytest.raises(DatabaseUrlError, match=r"SQLite 3\.34\.1 is too old.*3\.35"):
+        _check_sqlite_version((3, 34, 1))
+    _check_sqlite_version((3, 35, 0))

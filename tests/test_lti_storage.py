@@ -50,12 +50,22 @@ def test_expired_values_are_invisible_and_purged(db):
     assert [r.value for r in LtiNonce.select()] == ["new-nonce"]
 
 
-def test_login_purges_expired_state(app, client, platform):
-    with database.connection_context():
-        storage.put_value("stale", {}, -1)
-    client.get(
-        "/lti/login",
-        query_string={"iss": platform.issuer, "login_hint": "h"},
-    )
-    with database.connection_context():
-        assert LaunchState.get_or_none(LaunchState.key == "stale") is None
+def test_logins_purge_expired_state_once_a_minute(app, client, platform, monkeypatch):
+    clock = {"now": 1000.0}
+    monkeypatch.setattr(storage.time, "monotonic", lambda: clock["now"])
+    monkeypatch.setitem(storage._last_purge, "at", -storage.PURGE_INTERVAL)
+
+    def login_leaves_stale_row() -> bool:
+        with database.connection_context():
+            storage.put_value("stale", {}, -1)
+        client.get(
+            "/lti/login", query_string={"iss": platform.issuer, "login_hint": "h"}
+        )
+        with database.connection_context():
+            return LaunchState.get_or_none(LaunchState.key == "stale") is not None
+
+    assert not login_leaves_stale_row()  # the first login in a while purges
+    clock["now"] += storage.PURGE_INTERVAL - 1
+    assert login_leaves_stale_row()  # within the minute: no purge
+    clock["now"] += 1
+    assert not login_leaves_stale_row()  # a minute on: purged again

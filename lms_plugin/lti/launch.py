@@ -10,6 +10,7 @@ import logging
 
 from flask import Flask
 from flask import current_app
+from flask import g
 from flask import make_response
 from flask import render_template
 from flask import request
@@ -22,6 +23,7 @@ from lms_plugin.auth import SESSION_CONTEXT_ID
 from lms_plugin.auth import SESSION_LAUNCH_ID
 from lms_plugin.auth import SESSION_RESOURCE_LINK_ID
 from lms_plugin.db import database
+from lms_plugin.db import upsert
 from lms_plugin.errors import LaunchError
 from lms_plugin.lti import claims
 from lms_plugin.lti import roles
@@ -42,6 +44,8 @@ from lms_plugin.models.lti import utcnow
 
 log = logging.getLogger(__name__)
 
+#: Where ``flask.g`` holds the claims of the launch this request validated.
+LAUNCH_DATA_KEY = "lti_launch_data"
 #: Malformed claims that pylti1p3's validators trip over instead of rejecting.
 _MALFORMED = (AttributeError, TypeError, ValueError, KeyError)
 
@@ -75,7 +79,7 @@ def rejected(reason: str) -> LaunchError:
 
 def start_login():
     """Answer an OIDC login: redirect to the platform (through platform storage)."""
-    storage.purge_expired()
+    storage.purge_now_and_then()
     oidc = build_login()
     try:
         url = oidc.get_redirect_object(url_for("lti.launch", _external=True))
@@ -128,6 +132,7 @@ def handle_launch():
         message_launch, data = validate_launch()
     except PlatformStorageNeeded as needed:
         return platform_storage_launch_page(needed)
+    setattr(g, LAUNCH_DATA_KEY, data)  # the landing reads it without a reload
     user, context, link = sync_launch(message_launch, data)
     start_session(user, message_launch.get_launch_id(), context, link)
     log.info(
@@ -220,15 +225,6 @@ def _text(value) -> str:
     return value.strip()[:255] if isinstance(value, str) else ""
 
 
-def _upsert(model, keys: dict, values: dict):
-    """Insert or update the row identified by ``keys``; safe under concurrency."""
-    model.insert(**keys, **values).on_conflict(
-        conflict_target=[getattr(model, name) for name in keys],
-        update={getattr(model, name): value for name, value in values.items()},
-    ).execute()
-    return model.get(*[getattr(model, name) == value for name, value in keys.items()])
-
-
 def sync_user_from_launch(registration, data: dict) -> User:
     """Record the user (registration, sub) with the PII this launch carries."""
     values = {
@@ -238,7 +234,7 @@ def sync_user_from_launch(registration, data: dict) -> User:
     if not values["name"]:
         values["name"] = f"{values['given_name']} {values['family_name']}".strip()
     values["last_launch_at"] = utcnow()
-    return _upsert(User, {"registration": registration, "sub": data["sub"]}, values)
+    return upsert(User, {"registration": registration, "sub": data["sub"]}, values)
 
 
 def sync_context_from_launch(deployment, data: dict) -> LtiContext | None:
@@ -260,7 +256,7 @@ def sync_context_from_launch(deployment, data: dict) -> LtiContext | None:
     if nrps.get("context_memberships_url"):
         values["memberships_url"] = nrps["context_memberships_url"]
     keys = {"deployment": deployment, "id_on_platform": str(context["id"])}
-    return _upsert(LtiContext, keys, values)
+    return upsert(LtiContext, keys, values)
 
 
 def sync_membership_from_launch(user, context, data: dict) -> LtiMembership | None:
@@ -272,7 +268,7 @@ def sync_membership_from_launch(user, context, data: dict) -> LtiMembership | No
     values = {f"is_{role}": role in granted for role in roles.ROLES}
     # A member who launches is active, whatever an older roster sync said.
     values.update(roles=json.dumps(sent), status="Active", updated_at=utcnow())
-    return _upsert(LtiMembership, {"user": user, "context": context}, values)
+    return upsert(LtiMembership, {"user": user, "context": context}, values)
 
 
 def sync_resource_link_from_launch(deployment, context, data: dict) -> LtiResourceLink:
@@ -289,4 +285,4 @@ def sync_resource_link_from_launch(deployment, context, data: dict) -> LtiResour
     if ags.get("lineitem"):
         values["lineitem_url"] = ags["lineitem"]
     keys = {"deployment": deployment, "id_on_platform": str(link["id"])}
-    return _upsert(LtiResourceLink, keys, values)
+    return upsert(LtiResourceLink, keys, values)

@@ -2,17 +2,24 @@
 
 Every worker on every host sees the same rows, so a login started on one process
 can finish on another, and a nonce used anywhere is used everywhere. Expired rows
-are ignored on read and purged by :func:`purge_expired`.
+are ignored on read and purged by :func:`purge_expired`, which logins run at most
+once a minute per process. Each statement here runs on every launch, so each is
+:class:`~lms_plugin.db.Prepared`.
 """
 
 import datetime
 import json
+import threading
+import time
 import typing as t
 
 from peewee import IntegrityError
 from pylti1p3.launch_data_storage.base import LaunchDataStorage
 
+from lms_plugin.db import Param
 from lms_plugin.db import database
+from lms_plugin.db import prepared
+from lms_plugin.db import upsert
 from lms_plugin.models.lti import LaunchState
 from lms_plugin.models.lti import LtiNonce
 from lms_plugin.models.lti import utcnow
@@ -26,23 +33,23 @@ def _expiry(seconds: float) -> datetime.datetime:
 
 def put_value(key: str, value: t.Any, lifetime: float) -> None:
     """Store ``value`` (JSON) under ``key`` for ``lifetime`` seconds, replacing it."""
-    expires_at = _expiry(lifetime)
-    LaunchState.insert(
-        key=key, value=json.dumps(value), expires_at=expires_at
-    ).on_conflict(
-        conflict_target=[LaunchState.key],
-        update={
-            LaunchState.value: json.dumps(value),
-            LaunchState.expires_at: expires_at,
-        },
-    ).execute()
+    upsert(
+        LaunchState,
+        {"key": key},
+        {"value": json.dumps(value), "expires_at": _expiry(lifetime)},
+    )
+
+
+@prepared
+def _unexpired():
+    return LaunchState.select(LaunchState.value).where(
+        (LaunchState.key == Param("key")) & (LaunchState.expires_at > Param("now"))
+    )
 
 
 def get_value(key: str) -> t.Any:
     """Return the unexpired value under ``key``, or None."""
-    row = LaunchState.get_or_none(
-        (LaunchState.key == key) & (LaunchState.expires_at > utcnow())
-    )
+    row = _unexpired.first(key=key, now=utcnow())
     return json.loads(row.value) if row else None
 
 
@@ -69,19 +76,45 @@ def consume_login(state: str, nonce: str, nonce_expires_at: datetime.datetime):
         with database.atomic():
             # The unique index is the lock: a concurrent insert of the same nonce
             # waits for this transaction, then fails.
-            LtiNonce.create(value=nonce, expires_at=nonce_expires_at)
-            deleted = (
-                LaunchState.delete()
-                .where(
-                    (LaunchState.key == _LOGIN_PREFIX + state)
-                    & (LaunchState.expires_at > utcnow())
-                )
-                .execute()
-            )
+            _insert_nonce.execute(value=nonce, expires_at=nonce_expires_at)
+            deleted = _consume_state.execute(key=_LOGIN_PREFIX + state, now=utcnow())
             if deleted != 1:
                 raise AlreadyUsed(f"login state {state} was already used")
     except IntegrityError as error:
         raise AlreadyUsed(f"nonce {nonce} was already used") from error
+
+
+_insert_nonce = prepared(
+    lambda: LtiNonce.insert(
+        value=Param("value", LtiNonce.value),
+        expires_at=Param("expires_at", LtiNonce.expires_at),
+    )
+)
+_consume_state = prepared(
+    lambda: LaunchState.delete().where(
+        (LaunchState.key == Param("key")) & (LaunchState.expires_at > Param("now"))
+    )
+)
+
+#: Seconds between purges of expired rows, per process.
+PURGE_INTERVAL = 60.0
+_last_purge = {"at": -PURGE_INTERVAL}
+_purge_lock = threading.Lock()
+
+
+def purge_now_and_then(interval: float = PURGE_INTERVAL) -> int | None:
+    """Purge expired rows if this process has not in ``interval`` seconds.
+
+    Expired rows are never read, so a purge is housekeeping: doing it on every
+    login would cost each login two deletes for nothing. Returns the count
+    purged, or None when it was not yet time.
+    """
+    with _purge_lock:
+        now = time.monotonic()
+        if now - _last_purge["at"] < interval:
+            return None
+        _last_purge["at"] = now
+    return purge_expired()
 
 
 def purge_expired() -> int:

@@ -14,6 +14,9 @@ from pylti1p3.deployment import Deployment
 from pylti1p3.registration import Registration
 from pylti1p3.tool_config import ToolConfAbstract
 
+from lms_plugin.db import Param
+from lms_plugin.db import Prepared
+from lms_plugin.db import prepared
 from lms_plugin.errors import LaunchError
 from lms_plugin.lti import keys
 from lms_plugin.models.lti import LtiDeployment
@@ -30,8 +33,7 @@ class DbRegistration(Registration):
 
     def __init__(self, row: LtiRegistration):
         self.row = row
-        signing = keys.signing_key()
-        self._signing_kid = signing.kid
+        self._signing = None  # read when something is signed, not on every launch
         (
             self.set_issuer(row.issuer)
             .set_client_id(row.client_id)
@@ -39,13 +41,20 @@ class DbRegistration(Registration):
             .set_auth_token_url(row.auth_token_url)
             .set_key_set_url(row.key_set_url)
             .set_key_set(json.loads(row.key_set) if row.key_set else None)
-            .set_tool_private_key(signing.private_pem)
         )
         if row.auth_audience:
             self.set_auth_audience(row.auth_audience)
 
+    def _signing_key(self):
+        if self._signing is None:
+            self._signing = keys.signing_key()
+        return self._signing
+
+    def get_tool_private_key(self) -> str:
+        return self._signing_key().private_pem
+
     def get_kid(self) -> str:
-        return self._signing_kid
+        return self._signing_key().kid
 
     def get_jwks(self) -> list[dict]:
         return keys.public_jwks()["keys"]
@@ -58,6 +67,13 @@ class DbToolConf(ToolConfAbstract):
         super().__init__()
         self.registration_row: LtiRegistration | None = None
         self.deployment_row: LtiDeployment | None = None
+        # pylti1p3 asks for the same registration several times per launch.
+        self._found: dict[tuple, LtiRegistration | None] = {}
+
+    def _registration_row(self, iss, client_id) -> LtiRegistration | None:
+        if (iss, client_id) not in self._found:
+            self._found[iss, client_id] = find_registration_row(iss, client_id)
+        return self._found[iss, client_id]
 
     # pylti1p3 keeps a class-level issuer map; we always work per (iss, client_id).
     def check_iss_has_one_client(self, iss: str) -> bool:
@@ -70,7 +86,7 @@ class DbToolConf(ToolConfAbstract):
         return self.find_registration_by_params(iss, None)
 
     def find_registration_by_params(self, iss, client_id, *args, **kwargs):
-        row = find_registration_row(iss, client_id)
+        row = self._registration_row(iss, client_id)
         if row is None:
             return None
         self.registration_row = row
@@ -80,7 +96,7 @@ class DbToolConf(ToolConfAbstract):
         raise NotImplementedError("deployments are found by (iss, client_id)")
 
     def find_deployment_by_params(self, iss, deployment_id, client_id, *args, **kwargs):
-        registration = find_registration_row(iss, client_id)
+        registration = self._registration_row(iss, client_id)
         if registration is None or not deployment_id:
             return None
         row = record_deployment(registration, deployment_id)
@@ -90,30 +106,48 @@ class DbToolConf(ToolConfAbstract):
         return Deployment().set_deployment_id(deployment_id)
 
 
+def _active_registrations():
+    return LtiRegistration.select().where(
+        (LtiRegistration.issuer == Param("iss")) & LtiRegistration.is_active
+    )
+
+
+_by_client_id = Prepared(
+    lambda: _active_registrations().where(
+        LtiRegistration.client_id == Param("client_id")
+    )
+)
+_by_issuer = Prepared(lambda: _active_registrations().limit(2))
+
+
 def find_registration_row(iss: str, client_id: str | None) -> LtiRegistration | None:
     """The active registration for (iss, client_id), or the issuer's only one."""
-    query = LtiRegistration.select().where(
-        (LtiRegistration.issuer == iss) & LtiRegistration.is_active
-    )
     if client_id:
-        return query.where(LtiRegistration.client_id == client_id).first()
-    candidates = list(query.limit(2))
+        return _by_client_id.first(iss=iss, client_id=client_id)
+    candidates = _by_issuer.rows(iss=iss)
     return candidates[0] if len(candidates) == 1 else None
+
+
+@prepared
+def _deployment():
+    return LtiDeployment.select().where(
+        (LtiDeployment.registration == Param("registration"))
+        & (LtiDeployment.deployment_id == Param("deployment_id"))
+    )
 
 
 def record_deployment(registration: LtiRegistration, deployment_id: str):
     """Return the deployment row, creating it per LTI_UNKNOWN_DEPLOYMENTS if new."""
+    row = _deployment.first(registration=registration, deployment_id=deployment_id)
+    if row is not None:
+        return row
     policy = current_app.config["LTI_UNKNOWN_DEPLOYMENTS"]
     LtiDeployment.insert(
         registration=registration,
         deployment_id=deployment_id,
         is_active=policy == ACCEPT,
     ).on_conflict_ignore().execute()
-    row = LtiDeployment.get(
-        (LtiDeployment.registration == registration)
-        & (LtiDeployment.deployment_id == deployment_id)
-    )
-    return row
+    return _deployment.first(registration=registration, deployment_id=deployment_id)
 
 
 def held_deployment_error(registration: LtiRegistration, deployment_id: str):
