@@ -142,3 +142,17 @@ def navigate(driver, action, timeout: float = 20) -> None:
             return False
 
     WebDriverWait(driver, timeout).until(loaded)
+
+
+def wait(driver, timeout: float = 20):
+    """A WebDriverWait that keeps polling through a navigation.
+
+    While a page or frame navigates, Chromium answers element and script
+    commands with "stale element", "no such element" or "node does not belong
+    to the document" (a bare WebDriverException): none of these means the
+    condition failed, only that it cannot be read yet.
+    """
+    from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    return WebDriverWait(driver, timeout, ignored_exceptions=(WebDriverException,))

@@ -6,12 +6,12 @@ import pytest
 from flask import request
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support.ui import WebDriverWait
 
 from lms_plugin import csrf
 from lms_plugin.lti import claims as c
 from tests.browser import axe_violations
 from tests.browser import describe
+from tests.browser import wait
 from tests.lti_platform import INSTRUCTOR
 from tests.lti_platform import launch
 from tests.module_factory import make_catalog
@@ -73,7 +73,7 @@ def test_picker_has_no_serious_accessibility_violations(picker):
 def test_error_state_is_announced_and_accessible(picker):
     picker.find_element(By.CSS_SELECTOR, "button[value=add]").click()
     # The form posts and a new page loads: wait for it rather than race it.
-    alert = WebDriverWait(picker, 10).until(
+    alert = wait(picker, 10).until(
         lambda driver: driver.find_element(By.CSS_SELECTOR, "[role=alert]")
     )
     assert "Choose at least one module" in alert.text
@@ -91,7 +91,7 @@ def test_keyboard_choice_posts_the_signed_response_to_the_platform(
     assert box.is_selected()
     picker.find_element(By.ID, "module-m01-feedback").send_keys(Keys.SPACE)
     picker.find_element(By.CSS_SELECTOR, "button[value=add]").send_keys(Keys.ENTER)
-    WebDriverWait(picker, 10).until(
+    wait(picker, 10).until(
         lambda driver: driver.current_url.endswith("/_platform/deep_link_return")
     )
     assert picker.find_element(By.TAG_NAME, "h1").text == "Back in the course"

@@ -4,7 +4,6 @@ works as a real form post (CSRF token included)."""
 
 import pytest
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
 
 from lms_plugin.db import database
 from lms_plugin.models.passback import FAILED
@@ -12,6 +11,7 @@ from lms_plugin.models.passback import PENDING
 from lms_plugin.models.passback import ScorePost
 from tests.browser import axe_violations
 from tests.browser import describe
+from tests.browser import wait
 from tests.factories import make_quiz_module
 from tests.instructor_helpers import launch_as
 from tests.instructor_helpers import take_quiz
@@ -61,7 +61,7 @@ def test_resend_button_posts_the_form(staff_page, live_server):
     assert len(failed) == 1
     failed[0].click()
     # The form posts and redirects: wait for the next page rather than race it.
-    flashes = WebDriverWait(staff_page, 10).until(
+    flashes = wait(staff_page, 10).until(
         lambda driver: driver.find_element(By.CSS_SELECTOR, ".flashes")
     )
     assert "queued" in flashes.text

@@ -11,16 +11,15 @@ from urllib.parse import urlencode
 import pytest
 from flask import render_template_string
 from flask import request
-from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support.wait import WebDriverWait
 
 from lms_plugin.db import database
 from tests.browser import axe_violations
 from tests.browser import describe
 from tests.browser import navigate
+from tests.browser import wait
 from tests.factories import make_quiz_module
 from tests.learner_helpers import SLUG
 from tests.lti_platform import TestPlatform
@@ -74,9 +73,7 @@ def accessible(driver) -> None:
 
 def h1(driver) -> str:
     """The page's h1, once the page has one."""
-    return WebDriverWait(
-        driver, 20, ignored_exceptions=(StaleElementReferenceException,)
-    ).until(lambda d: d.find_element(By.TAG_NAME, "h1").text)
+    return wait(driver, 20).until(lambda d: d.find_element(By.TAG_NAME, "h1").text)
 
 
 def click(driver, text: str) -> None:

@@ -27,6 +27,7 @@ from lms_plugin.models.lti import LtiNonce
 from lms_plugin.models.lti import User
 from tests.browser import axe_violations
 from tests.browser import describe
+from tests.browser import wait
 from tests.factories import make_quiz_module
 from tests.learner_helpers import SLUG
 from tests.lti_platform import PlatformServer
@@ -196,7 +197,6 @@ def _open_course(browser, tool_server, with_forwarder):
 
 
 def _tool_frame_text(browser, until: str) -> str:
-    from selenium.webdriver.support.ui import WebDriverWait
 
     def tool_text(driver):
         driver.switch_to.default_content()
@@ -204,7 +204,7 @@ def _tool_frame_text(browser, until: str) -> str:
         text = driver.find_element("tag name", "body").text
         return text if until in text else False
 
-    return WebDriverWait(browser, 15).until(tool_text)
+    return wait(browser, 15).until(tool_text)
 
 
 def test_launch_completes_through_platform_storage(browser, tool_server):
@@ -260,7 +260,6 @@ def test_storage_page_config_is_json(client, platform):
 
 def test_blocked_cookies_fall_back_to_a_new_window_that_resumes(browser, tool_server):
     """The frame withholds the session cookie; a new top-level window signs in."""
-    from selenium.webdriver.support.ui import WebDriverWait
 
     with database.connection_context():
         make_quiz_module(pages=2, questions=2, slug=SLUG)
@@ -277,10 +276,10 @@ def test_blocked_cookies_fall_back_to_a_new_window_that_resumes(browser, tool_se
         href = link.get_attribute("href")
         assert href.startswith(tool_server + "/lti/resume?ticket=")
         link.click()
-        WebDriverWait(browser, 15).until(lambda d: len(d.window_handles) == 2)
+        wait(browser, 15).until(lambda d: len(d.window_handles) == 2)
         (window,) = [h for h in browser.window_handles if h != course_window]
         browser.switch_to.window(window)
-        WebDriverWait(browser, 15).until(
+        wait(browser, 15).until(
             lambda d: "Start the module" in d.find_element("tag name", "body").text
         )
         assert browser.current_url == f"{tool_server}/learn/modules/{SLUG}"

@@ -14,6 +14,7 @@ from werkzeug.serving import make_server
 from lms_plugin.models.lti import LtiRegistration
 from tests.browser import axe_violations
 from tests.browser import describe
+from tests.browser import wait as browser_wait
 from tests.registration_platform import FakeLms
 from tests.registration_platform import ServedLms
 
@@ -33,14 +34,9 @@ def tool_url(app):
 
 
 def test_register_in_a_cross_site_frame_then_close(browser, tool_url, app):
-    from selenium.common.exceptions import StaleElementReferenceException
-    from selenium.webdriver.support.ui import WebDriverWait
-
     def wait(seconds):
-        # The frame navigates after the click: an h1 found just before is stale.
-        return WebDriverWait(
-            browser, seconds, ignored_exceptions=[StaleElementReferenceException]
-        )
+        # The frame navigates after the click: read through the navigation.
+        return browser_wait(browser, seconds)
 
     served = ServedLms(FakeLms(tool_registration_url=tool_url + "/lti/register"))
     lms = served.lms

@@ -9,12 +9,13 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select
-from selenium.webdriver.support.ui import WebDriverWait
 
 from lms_plugin.demo.registration import register_over_http
 from tests.browser import LiveServer
 from tests.browser import axe_violations
 from tests.browser import describe
+from tests.browser import navigate
+from tests.browser import wait
 from tests.demo.support import close_databases
 from tests.demo.support import make_demo_app
 
@@ -41,8 +42,8 @@ def demo_page(browser, demo_server):
 
 def pick_user(page, name: str) -> None:
     Select(page.find_element(By.ID, "pick-user")).select_by_visible_text(name)
-    page.find_element(By.CSS_SELECTOR, ".demo-inline-form button").click()
-    WebDriverWait(page, 10).until(
+    navigate(page, page.find_element(By.CSS_SELECTOR, ".demo-inline-form button").click)
+    wait(page, 10).until(
         expected_conditions.text_to_be_present_in_element(
             (By.CSS_SELECTOR, ".demo-panel .lead"), name.split(" (")[0]
         )
@@ -51,7 +52,7 @@ def pick_user(page, name: str) -> None:
 
 def tool_frame_text(page) -> str:
     """Wait for the tool's page in the iframe and return its main text."""
-    WebDriverWait(page, 20).until(
+    wait(page, 20).until(
         expected_conditions.frame_to_be_available_and_switch_to_it(
             (By.ID, "tool-frame")
         )
@@ -69,7 +70,7 @@ def tool_frame_text_here(page) -> str:
         text = mains[0].text if mains else ""
         return bool(text) and not driver.find_elements(By.ID, "demo-autopost")
 
-    WebDriverWait(page, 20).until(landed)
+    wait(page, 20).until(landed)
     return page.find_element(By.TAG_NAME, "main").text
 
 
@@ -93,7 +94,7 @@ def test_instructor_deep_linking_launch_is_accepted_by_the_tool(demo_page):
     """The tool validates the deep-linking id_token (its picker comes later)."""
     pick_user(demo_page, "Morgan Abara (Instructor)")
     demo_page.find_element(By.ID, "add-modules").click()
-    WebDriverWait(demo_page, 20).until(
+    wait(demo_page, 20).until(
         expected_conditions.frame_to_be_available_and_switch_to_it(
             (By.ID, "tool-frame")
         )

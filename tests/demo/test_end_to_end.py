@@ -12,7 +12,6 @@ import time
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
-from selenium.webdriver.support.ui import WebDriverWait
 
 from lms_plugin.db import database
 from lms_plugin.demo.registration import register_over_http
@@ -26,6 +25,7 @@ from tests.browser import LiveServer
 from tests.browser import axe_violations
 from tests.browser import describe
 from tests.browser import navigate
+from tests.browser import wait
 from tests.demo.support import close_databases
 from tests.demo.support import make_demo_app
 from tests.demo.test_browser import pick_user
@@ -57,7 +57,7 @@ def demo(tmp_path):
 
 
 def into_tool_frame(page) -> None:
-    WebDriverWait(page, 20).until(
+    wait(page, 20).until(
         expected_conditions.frame_to_be_available_and_switch_to_it(
             (By.ID, "tool-frame")
         )
