@@ -19,6 +19,7 @@ from lms_plugin import quizzes
 from lms_plugin.db import Param
 from lms_plugin.db import database
 from lms_plugin.db import prepared
+from lms_plugin.db import upsert
 from lms_plugin.errors import LmsError
 from lms_plugin.models.content import Module
 from lms_plugin.models.content import ModuleVersion
@@ -207,13 +208,16 @@ def visits_of(progress: ModuleProgress | None) -> dict[int, PageVisit]:
 def record_visit(progress: ModuleProgress, page: Page) -> None:
     """Remember that the learner opened ``page`` (and resume there next time)."""
     now = utcnow()
-    PageVisit.insert(progress=progress, page=page).on_conflict(
-        conflict_target=[PageVisit.progress, PageVisit.page],
-        update={PageVisit.last_visited_at: now},
-    ).execute()
-    ModuleProgress.update(last_page=page, updated_at=now).where(
-        ModuleProgress.id == progress.id
-    ).execute()
+    upsert(PageVisit, {"progress": progress, "page": page}, {"last_visited_at": now})
+    _resume_at.execute(page=page, now=now, progress=progress.id)
+
+
+_resume_at = prepared(
+    lambda: ModuleProgress.update(
+        last_page=Param("page", ModuleProgress.last_page),
+        updated_at=Param("now", ModuleProgress.updated_at),
+    ).where(ModuleProgress.id == Param("progress"))
+)
 
 
 def mark_page_complete(progress: ModuleProgress, page: Page, version, link=None):
