@@ -1,13 +1,18 @@
 """DATABASE_URL parsing, db commands, pooled connections, prepared queries, upserts."""
 
+import datetime
 import time
 
+import peewee
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from peewee import SqliteDatabase
 from playhouse.pool import PooledPostgresqlDatabase
 from playhouse.pool import PooledSqliteDatabase
 
 from lms_plugin.db import DatabaseUrlError
+from lms_plugin.db import DateTimeField
 from lms_plugin.db import Param
 from lms_plugin.db import _check_sqlite_version
 from lms_plugin.db import database
@@ -203,3 +208,23 @@ def test_an_old_sqlite_is_refused_with_a_clear_message():
     with pytest.raises(DatabaseUrlError, match=r"SQLite 3\.34\.1 is too old.*3\.35"):
         _check_sqlite_version((3, 34, 1))
     _check_sqlite_version((3, 35, 0))
+
+
+# --- datetimes read back from SQLite -------------------------------------------
+
+
+@given(
+    st.datetimes(
+        min_value=datetime.datetime(1900, 1, 1), max_value=datetime.datetime(9999, 1, 1)
+    )
+)
+def test_datetimes_read_back_as_peewee_reads_them(moment):
+    ours, theirs = DateTimeField(), peewee.DateTimeField()
+    for text in (str(moment), str(moment.replace(microsecond=0)), str(moment.date())):
+        assert ours.python_value(text) == theirs.python_value(text)
+
+
+def test_text_that_is_not_a_naive_datetime_goes_to_peewee():
+    ours, theirs = DateTimeField(), peewee.DateTimeField()
+    for text in ("not a date", "2026-11-24T10:00:00+00:00", ""):
+        assert ours.python_value(text) == theirs.python_value(text)

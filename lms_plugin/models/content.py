@@ -41,12 +41,12 @@ Every Markdown field ``X`` also appears as ``X_html``, rendered and sanitized;
 import json
 
 from peewee import CharField
-from peewee import DateTimeField
 from peewee import ForeignKeyField
 from peewee import IntegerField
 from peewee import TextField
 
 from lms_plugin.db import BaseModel
+from lms_plugin.db import DateTimeField
 from lms_plugin.models.lti import utcnow
 
 

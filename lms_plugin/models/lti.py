@@ -10,11 +10,11 @@ import datetime
 
 from peewee import BooleanField
 from peewee import CharField
-from peewee import DateTimeField
 from peewee import ForeignKeyField
 from peewee import TextField
 
 from lms_plugin.db import BaseModel
+from lms_plugin.db import DateTimeField
 
 
 def utcnow() -> datetime.datetime:

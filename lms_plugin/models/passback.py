@@ -8,13 +8,13 @@ claimed again.
 """
 
 from peewee import CharField
-from peewee import DateTimeField
 from peewee import FloatField
 from peewee import ForeignKeyField
 from peewee import IntegerField
 from peewee import TextField
 
 from lms_plugin.db import BaseModel
+from lms_plugin.db import DateTimeField
 from lms_plugin.models.lti import LtiContext
 from lms_plugin.models.lti import LtiRegistration
 from lms_plugin.models.lti import LtiResourceLink

@@ -12,12 +12,12 @@ the ``layout`` of every item) and point at immutable :class:`QuestionVersion` an
 
 from peewee import BooleanField
 from peewee import CharField
-from peewee import DateTimeField
 from peewee import FloatField
 from peewee import ForeignKeyField
 from peewee import IntegerField
 
 from lms_plugin.db import BaseModel
+from lms_plugin.db import DateTimeField
 from lms_plugin.models.content import JSONField
 from lms_plugin.models.content import Module
 from lms_plugin.models.content import ModuleVersion
