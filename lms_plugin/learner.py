@@ -7,6 +7,8 @@ exists. Views load, call one function of :mod:`lms_plugin.learner_views` or
 :mod:`lms_plugin.progress`, and render.
 """
 
+from urllib.parse import quote
+
 from flask import Blueprint
 from flask import Flask
 from flask import current_app
@@ -122,6 +124,14 @@ def _require_launch():
 
 
 @bp.app_template_global()
+def section_urls(module: Module, pages) -> dict[int, str]:
+    """Each section's URL by page id, built with one ``url_for`` for the list."""
+    last = url_for("learner.page", slug=module.slug, page_slug="-")
+    base = last.removesuffix("-")
+    return {page.id: base + quote(page.slug, safe="") for page in pages}
+
+
+@bp.app_template_global()
 def instructor_url() -> str | None:
     """The instructor view for instructors, once it exists; else None."""
     membership = g.get("membership")
@@ -133,11 +143,29 @@ def instructor_url() -> str | None:
     return None
 
 
+#: What learner pages read of a module version (not its catalog metadata).
+VERSION_FOR_LEARNERS = (
+    ModuleVersion.id,
+    ModuleVersion.module,
+    ModuleVersion.number,
+    ModuleVersion.title,
+    ModuleVersion.summary_html,
+    ModuleVersion.est_minutes,
+    ModuleVersion.objectives,
+    ModuleVersion.completion,
+    ModuleVersion.quiz,
+)
+
+
 @prepared
 def _current_module():
-    """A module still in the course, by slug, joined with its current version."""
+    """A module still in the course, by slug, joined with its current version.
+
+    Only :data:`VERSION_FOR_LEARNERS` of the version is read: the other fields
+    of the returned version are None.
+    """
     return (
-        Module.select(Module, ModuleVersion)
+        Module.select(Module, *VERSION_FOR_LEARNERS)
         .join(
             ModuleVersion,
             on=(ModuleVersion.module == Module.id)

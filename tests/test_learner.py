@@ -231,3 +231,18 @@ def test_instructor_sees_the_module_as_a_learner(client, platform, module):
 def test_saved_custom_is_recorded(learner):
     with database.connection_context():
         assert json.loads(LtiResourceLink.get().custom) == {"module_id": SLUG}
+
+
+def test_section_links_are_the_urls_of_the_section_pages(app, module):
+    from flask import url_for
+
+    from lms_plugin.learner import section_urls
+    from lms_plugin.progress import pages_of
+
+    with app.test_request_context(), database.connection_context():
+        pages = pages_of(module, outline=True)
+        expected = {
+            p.id: url_for("learner.page", slug=module.slug, page_slug=p.slug)
+            for p in pages
+        }
+        assert len(pages) >= 2 and section_urls(module, pages) == expected
