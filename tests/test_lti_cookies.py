@@ -4,6 +4,8 @@ storage when the platform offers it, and a new-window page otherwise."""
 import json
 import re
 
+from flask import session
+
 from tests.lti_platform import login_params
 from tests.lti_platform import post_launch
 from tests.lti_platform import start_login
@@ -144,3 +146,23 @@ def test_new_window_retry_starts_a_top_level_login(client, platform):
         client, retry_state, platform.sign(platform.claims(retry_nonce))
     )
     assert response.status_code == 303
+
+
+def test_the_session_follows_a_new_secret_key_and_its_fallbacks(app):
+    """The session serializer is kept between requests, but not past a key change."""
+
+    @app.get("/_test/session")
+    def counter():
+        session["n"] = session.get("n", 0) + 1
+        return str(session["n"])
+
+    client = app.test_client()
+    assert [client.get("/_test/session").text for _ in range(2)] == ["1", "2"]
+    old = app.secret_key
+    app.secret_key = "a-rotated-secret"
+    app.config["SECRET_KEY_FALLBACKS"] = [old]
+    assert client.get("/_test/session").text == "3"  # signed with the old key: read
+    app.config["SECRET_KEY_FALLBACKS"] = []
+    assert client.get("/_test/session").text == "4"  # re-signed with the new key
+    app.secret_key = "yet-another-secret"
+    assert client.get("/_test/session").text == "1"  # unknown signature: new session

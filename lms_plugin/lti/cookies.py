@@ -11,6 +11,9 @@ from flask import request
 from flask.sessions import SecureCookieSessionInterface
 from pylti1p3.contrib.flask import FlaskCookieService
 
+#: Where the app keeps its session serializer, with the keys it was built for.
+_SERIALIZER = "lms_plugin.session_serializer"
+
 
 def iframe_cookie_options(secure: bool) -> dict:
     """Keyword arguments for ``set_cookie`` on this request's scheme."""
@@ -39,6 +42,18 @@ class IframeCookieService(FlaskCookieService):
 
 class IframeSessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie session with the iframe attributes on HTTPS."""
+
+    def get_signing_serializer(self, app: Flask):
+        """Flask's serializer, built once per set of keys instead of per request.
+
+        It holds only configuration, so threads can share it.
+        """
+        keys = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        built = app.extensions.get(_SERIALIZER)
+        if built is None or built[0] != keys:
+            built = (keys, super().get_signing_serializer(app))
+            app.extensions[_SERIALIZER] = built
+        return built[1]
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return request.is_secure or super().get_cookie_secure(app)
