@@ -22,6 +22,7 @@ from lms_plugin.progress import open_progress
 from lms_plugin.progress import pages_of
 from lms_plugin.progress import quiz_bank
 from lms_plugin.progress import record_visit
+from lms_plugin.progress import unfinished_attempt
 from lms_plugin.progress import visits_of
 
 
@@ -103,7 +104,7 @@ def complete_page(user, context, module, version, page_slug, link) -> str | None
 def quiz_view(user, context, module: Module, version: ModuleVersion) -> dict:
     """The quiz page's data: the attempt in progress, or rules and history."""
     attempts = attempts_of(user, context, module)
-    current = next((a for a in attempts if a.status == ATTEMPT_IN_PROGRESS), None)
+    current = unfinished_attempt(attempts)
     view = {"module": module, "version": version, "settings": version.quiz}
     if current is not None:
         questions = attempt_questions(current)

@@ -300,10 +300,22 @@ def attempts_of(user: User, context: LtiContext | None, module: Module):
     return attempts_in_scope(user, scope_of(context), module)
 
 
+#: What lists of attempts read: not the drawn questions, layout or answers.
+ATTEMPT_SUMMARY = (
+    QuizAttempt.id,
+    QuizAttempt.number,
+    QuizAttempt.status,
+    QuizAttempt.percent,
+    QuizAttempt.passed,
+    QuizAttempt.started_at,
+    QuizAttempt.submitted_at,
+)
+
+
 @prepared
 def _attempts():
     return (
-        QuizAttempt.select()
+        QuizAttempt.select(*ATTEMPT_SUMMARY)
         .where(
             (QuizAttempt.user == Param("user"))
             & (QuizAttempt.scope == Param("scope"))
@@ -314,7 +326,11 @@ def _attempts():
 
 
 def attempts_in_scope(user, scope: int, module) -> list[QuizAttempt]:
-    """Attempts of ``user`` at ``module`` in a context scope, oldest first."""
+    """Attempts of ``user`` at ``module`` in a context scope, oldest first.
+
+    Only the :data:`ATTEMPT_SUMMARY` fields are read: a learner's page lists
+    every attempt, and the drawn questions and answers of each are large.
+    """
     return _attempts.rows(user=user, scope=scope, module=module)
 
 
@@ -362,8 +378,13 @@ def _resumable(user, context, module, key) -> QuizAttempt | None:
         if by_key.user_id != user.id:
             raise StartKeyTaken("This form has expired. Reload the page and try again.")
         return by_key
-    attempts = attempts_of(user, context, module)
-    return next((a for a in attempts if a.status == ATTEMPT_IN_PROGRESS), None)
+    return unfinished_attempt(attempts_of(user, context, module))
+
+
+def unfinished_attempt(attempts: list[QuizAttempt]) -> QuizAttempt | None:
+    """The whole row of the attempt in progress among ``attempts``, if any."""
+    found = next((a for a in attempts if a.status == ATTEMPT_IN_PROGRESS), None)
+    return QuizAttempt.get_by_id(found.id) if found is not None else None
 
 
 def _new_attempt(user, context, module, version, key, number, rng) -> dict:
