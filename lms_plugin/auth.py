@@ -8,6 +8,7 @@ membership in *that* context only, so a launch in one course never opens another
 import functools
 
 from flask import Flask
+from flask import g
 from flask import render_template
 from flask import request
 from flask import session
@@ -42,21 +43,53 @@ class Forbidden(LmsError):
     title = "Not available to you here"
 
 
+#: Where ``flask.g`` keeps the launch's membership once read (None: not a member).
+_MEMBERSHIP = "lms_plugin_membership"
+
+
+def _active_registrations():
+    return LtiRegistration.select(LtiRegistration.id).where(LtiRegistration.is_active)
+
+
 @prepared
 def _active_user():
     """A user by id, if their registration is still active."""
+    return User.select().where(
+        (User.id == Param("id")) & User.registration.in_(_active_registrations())
+    )
+
+
+@prepared
+def _membership_with_user():
+    """A membership with its user and context, if the registration is active."""
     return (
-        User.select()
-        .join(LtiRegistration)
-        .where((User.id == Param("id")) & LtiRegistration.is_active)
+        LtiMembership.select(LtiMembership, User, LtiContext)
+        .join(User)
+        .switch(LtiMembership)
+        .join(LtiContext)
+        .where(
+            (LtiMembership.user == Param("user"))
+            & (LtiMembership.context == Param("context"))
+            & User.registration.in_(_active_registrations())
+        )
     )
 
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    """The signed-in user, if their registration is still active."""
+    """The signed-in user, if their registration is still active.
+
+    With a course context in the session, the user comes with their membership
+    in it (one query for both; :func:`current_membership` then reads no more).
+    """
     if not user_id.isdigit():
         return None
+    context_id = session.get(SESSION_CONTEXT_ID)
+    if context_id:
+        membership = _membership_with_user.first(user=int(user_id), context=context_id)
+        if membership is not None:
+            setattr(g, _MEMBERSHIP, membership)
+            return membership.user
     return _active_user.first(id=int(user_id))
 
 
@@ -94,13 +127,19 @@ def current_context() -> LtiContext | None:
 
 
 def current_membership() -> LtiMembership | None:
-    """The signed-in user's membership in the current context, or None."""
+    """The signed-in user's membership in the launch's context (its context
+    attached), or None."""
     if not current_user.is_authenticated:
         return None
-    context_id = session.get(SESSION_CONTEXT_ID)
-    return LtiMembership.get_or_none(
-        (LtiMembership.user == current_user.id) & (LtiMembership.context == context_id)
-    )
+    if _MEMBERSHIP not in g:
+        context_id = session.get(SESSION_CONTEXT_ID)
+        found = None
+        if context_id:
+            found = _membership_with_user.first(
+                user=current_user.id, context=context_id
+            )
+        setattr(g, _MEMBERSHIP, found)
+    return g.get(_MEMBERSHIP)
 
 
 def has_role(*roles: str) -> bool:

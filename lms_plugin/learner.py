@@ -27,6 +27,7 @@ from lms_plugin.auth import SESSION_CONTEXT_ID
 from lms_plugin.auth import SESSION_LAUNCH_ID
 from lms_plugin.auth import SESSION_RESOURCE_LINK_ID
 from lms_plugin.auth import Forbidden
+from lms_plugin.auth import current_membership
 from lms_plugin.auth import has_role
 from lms_plugin.auth import login_manager
 from lms_plugin.db import Param
@@ -36,8 +37,6 @@ from lms_plugin.lti.claims import CLAIM_CUSTOM
 from lms_plugin.models.content import Course
 from lms_plugin.models.content import Module
 from lms_plugin.models.content import ModuleVersion
-from lms_plugin.models.lti import LtiContext
-from lms_plugin.models.lti import LtiMembership
 from lms_plugin.models.lti import LtiResourceLink
 from lms_plugin.models.progress import QuizAttempt
 from lms_plugin.models.progress import scope_of
@@ -93,19 +92,6 @@ def _launch_data() -> dict:
 # --- who and where -------------------------------------------------------------
 
 
-@prepared
-def _membership():
-    """One query for both: the membership row, with its context joined."""
-    return (
-        LtiMembership.select(LtiMembership, LtiContext)
-        .join(LtiContext)
-        .where(
-            (LtiMembership.user == Param("user"))
-            & (LtiMembership.context == Param("context"))
-        )
-    )
-
-
 @bp.before_request
 def _require_launch():
     """Every learner page needs a launch session, and a membership in its context."""
@@ -114,7 +100,7 @@ def _require_launch():
     g.context = g.membership = None
     context_id = session.get(SESSION_CONTEXT_ID)
     if context_id:
-        g.membership = _membership.first(user=current_user.id, context=context_id)
+        g.membership = current_membership()
         if g.membership is None:
             raise Forbidden(
                 "You are not a member of this course. Open it from the LMS."

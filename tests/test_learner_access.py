@@ -150,3 +150,16 @@ def test_unknown_module_and_page_are_404(app, platform, module):
     launch_into(client, platform)
     assert client.get("/learn/modules/nope").status_code == 404
     assert client.get(f"/learn/modules/{SLUG}/pages/nope").status_code == 404
+
+
+def test_deactivating_the_registration_signs_its_learners_out(client, platform):
+    """The session stays, but the user (and their membership) no longer loads."""
+    from lms_plugin.models.lti import LtiRegistration
+
+    with database.connection_context():
+        make_quiz_module(pages=2, questions=2, slug=SLUG)
+    launch_into(client, platform)
+    assert client.get(f"/learn/modules/{SLUG}").status_code == 200
+    with database.connection_context():
+        LtiRegistration.update(is_active=False).execute()
+    assert client.get(f"/learn/modules/{SLUG}").status_code == 401

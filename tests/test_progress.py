@@ -252,10 +252,11 @@ def test_module_and_quiz_pages_use_a_constant_number_of_queries(
 
 
 #: Queries per view whatever the module's size (small and large give the same):
-#: the user, then the membership with its context, then the view's own. A page
+#: the user with their membership and its context (one query), then the view's
+#: own. A page
 #: view also writes its visit (2 statements); the quiz page with an attempt in
 #: progress reads that attempt's whole row after the list of attempts.
-EXPECTED_QUERIES = (7, 8, 5, 6)
+EXPECTED_QUERIES = (6, 7, 4, 5)
 
 
 def _first_page() -> str:
