@@ -21,10 +21,9 @@ def free_port() -> int:
 
 def reset_postgres(url: str) -> None:
     """Empty the benchmark PostgreSQL database."""
-    import psycopg2
+    import psycopg
 
-    conn = psycopg2.connect(url, connect_timeout=3)
-    conn.autocommit = True
+    conn = psycopg.connect(url, connect_timeout=3, autocommit=True)
     with conn.cursor() as cur:
         cur.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
     conn.close()

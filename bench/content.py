@@ -204,10 +204,9 @@ def _spawn(stage: str, course: Path, url: str | None) -> dict:
 
 
 def _reset_postgres(url: str) -> None:
-    import psycopg2
+    import psycopg
 
-    conn = psycopg2.connect(url)
-    conn.autocommit = True
+    conn = psycopg.connect(url, autocommit=True)
     with conn.cursor() as cur:
         cur.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
     conn.close()

@@ -125,6 +125,9 @@ def make_database(url: str) -> Database:
             port=parsed.port,
             max_connections=int(options.pop("max_connections", 32)),
             stale_timeout=int(options.pop("stale_timeout", 300)),
+            # psycopg 3 when installed (the postgres extra): statements run
+            # often are prepared on the server; psycopg2 still works.
+            prefer_psycopg3=True,
             **options,
         )
     raise DatabaseUrlError(f"unsupported DATABASE_URL scheme: {parsed.scheme!r}")

@@ -39,14 +39,13 @@ def reset_postgres(url: str = POSTGRES_URL) -> str | None:
     under test migrates it afresh.
     """
     try:
-        import psycopg2
+        import psycopg
     except ImportError:
-        return "psycopg2 is not installed"
+        return "psycopg (3) is not installed"
     try:
-        conn = psycopg2.connect(url, connect_timeout=3)
-    except psycopg2.OperationalError as error:
+        conn = psycopg.connect(url, connect_timeout=3, autocommit=True)
+    except psycopg.OperationalError as error:
         return f"PostgreSQL unreachable at {url}: {error}".strip()
-    conn.autocommit = True
     with conn.cursor() as cur:
         # Test data need not survive a crash: commit without waiting for disk.
         cur.execute("SELECT current_database()")

@@ -3,7 +3,7 @@ absent (404) when off."""
 
 import os
 
-import psycopg2
+import psycopg
 import pytest
 from click.testing import CliRunner
 
@@ -111,7 +111,7 @@ def test_cli_demo_refuses_postgresql_before_touching_it(tmp_path):
 
 def _public_tables() -> dict[str, int]:
     """Every table in the public schema with its row count."""
-    conn = psycopg2.connect(POSTGRES_URL)
+    conn = psycopg.connect(POSTGRES_URL)
     try:
         with conn.cursor() as cur:
             cur.execute(
