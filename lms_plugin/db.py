@@ -33,6 +33,7 @@ from peewee import Database
 from peewee import DatabaseProxy
 from peewee import Field
 from peewee import Model
+from peewee import ModelInsert
 from peewee import ModelSelect
 from peewee import SqliteDatabase
 from playhouse.migrations import Runner
@@ -214,7 +215,8 @@ class _RowReader:
     Peewee's cursor wrappers work out, on every execution, which column belongs
     to which model and how joined rows attach; for a prepared select that plan
     never changes. Shapes read here: plain fields of one model, and of models
-    it inner-joins directly (attached as peewee attaches them). Anything else
+    it inner-joins directly (attached as peewee attaches them), and the row an
+    INSERT … RETURNING gives back. Anything else
     (aliases, expressions, outer joins, dict or tuple rows) is left to peewee.
     """
 
@@ -226,13 +228,12 @@ class _RowReader:
     @classmethod
     def for_query(cls, query) -> "_RowReader | None":
         model = getattr(query, "model", None)
-        if not isinstance(query, ModelSelect) or query._row_type not in (
-            None,
-            ROW.MODEL,
-        ):
+        if query._row_type not in (None, ROW.MODEL):
             return None
-        if query._load_tree:  # with_related(): let peewee load the related rows
-            return None
+        if isinstance(query, ModelInsert):  # INSERT … RETURNING: no joins
+            return cls._plan(model, [model], [], query._returning or ())
+        if not isinstance(query, ModelSelect) or query._load_tree:
+            return None  # with_related(): let peewee load the related rows
         models, joins = [model], []
         for source, edges in query._joins.items():
             for dest, attr, constructor, join_type in edges:
@@ -242,12 +243,16 @@ class _RowReader:
                     return None
                 models.append(dest)
                 joins.append((attr, len(models) - 1))
+        return cls._plan(model, models, joins, query._returning)
+
+    @classmethod
+    def _plan(cls, model, models, joins, returning) -> "_RowReader | None":
         columns = []
-        for node in query._returning:
+        for node in returning:
             if not isinstance(node, Field) or node.model not in models:
                 return None
             columns.append((models.index(node.model), node.name, node.python_value))
-        return cls(models, columns, joins)
+        return cls(models, columns, joins) if columns else None
 
     def read(self, row):
         instances = [model.__new__(model) for model in self.models]
