@@ -9,9 +9,9 @@ from lms_plugin import quizzes
 from lms_plugin.models.content import Module
 from lms_plugin.models.content import ModuleVersion
 from lms_plugin.models.content import Page
-from lms_plugin.models.progress import ATTEMPT_IN_PROGRESS
 from lms_plugin.models.progress import ATTEMPT_SUBMITTED
 from lms_plugin.models.progress import QuizAttempt
+from lms_plugin.progress import attempt_counts
 from lms_plugin.progress import attempt_questions
 from lms_plugin.progress import attempts_in_scope
 from lms_plugin.progress import attempts_left
@@ -50,7 +50,9 @@ def module_view(user, context, module: Module, version: ModuleVersion) -> dict:
     pages = pages_of(module, outline=True)
     found = find_progress(user, context, module)
     visits = visits_of(found)
-    attempts = attempts_of(user, context, module) if version.quiz else []
+    used, in_progress = (
+        attempt_counts(user, context, module) if version.quiz else (0, 0)
+    )
     return {
         "module": module,
         "version": version,
@@ -59,11 +61,8 @@ def module_view(user, context, module: Module, version: ModuleVersion) -> dict:
         "progress": found,
         "done": sum(1 for v in visits.values() if v.completed_at),
         "resume": resume_page(pages, visits, found),
-        "attempts": [a for a in attempts if a.status == ATTEMPT_SUBMITTED],
-        "in_progress": any(a.status == ATTEMPT_IN_PROGRESS for a in attempts),
-        "left": attempts_left(
-            (version.quiz or {}).get("max_attempts", 0), len(attempts)
-        ),
+        "in_progress": in_progress > 0,
+        "left": attempts_left((version.quiz or {}).get("max_attempts", 0), used),
     }
 
 

@@ -246,3 +246,15 @@ def test_section_links_are_the_urls_of_the_section_pages(app, module):
             for p in pages
         }
         assert len(pages) >= 2 and section_urls(module, pages) == expected
+
+
+def test_overview_counts_attempts_and_offers_to_resume_one(learner, platform):
+    client = learner
+    overview = text(client.get(f"/learn/modules/{SLUG}"))
+    assert "3 attempts left" in overview and "Go to the quiz" in overview
+    attempt = start(client)
+    overview = text(client.get(f"/learn/modules/{SLUG}"))
+    assert "2 attempts left" in overview and "Resume the quiz" in overview
+    submit(client, attempt, right=False)
+    overview = text(client.get(f"/learn/modules/{SLUG}"))
+    assert "2 attempts left" in overview and "Go to the quiz" in overview
