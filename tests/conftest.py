@@ -7,14 +7,9 @@ LMS_PLUGIN_TEST_POSTGRES_URL to point at another PostgreSQL database. Under CI
 """
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
-
-# Branches written in parallel import test helpers both as `tests.x` and as `x`.
-# TODO(lead): settle on `tests.x` everywhere once the branches are merged.
-sys.path.insert(0, str(Path(__file__).parent))
 
 from lms_plugin import create_app
 from lms_plugin.db import database

@@ -5,13 +5,12 @@ import logging
 import re
 from pathlib import Path
 
-from content_helpers import SAMPLE
-from content_helpers import copy_sample
-from content_helpers import edit
-from content_helpers import module_dir
-
 from lms_plugin.db import database
 from lms_plugin.models.content import Course
+from tests.content_helpers import SAMPLE
+from tests.content_helpers import copy_sample
+from tests.content_helpers import edit
+from tests.content_helpers import module_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,10 +1,5 @@
 """Parse stage: files to plain data with lines, and clear problems for bad files."""
 
-from content_helpers import MODULE
-from content_helpers import SAMPLE
-from content_helpers import copy_sample
-from content_helpers import module_dir
-
 from lms_plugin.content.data import Node
 from lms_plugin.content.parse import find_courses
 from lms_plugin.content.parse import iter_modules
@@ -13,6 +8,10 @@ from lms_plugin.content.parse import parse_course
 from lms_plugin.content.parse import parse_page
 from lms_plugin.content.parse import read_text
 from lms_plugin.content.parse import split_front_matter
+from tests.content_helpers import MODULE
+from tests.content_helpers import SAMPLE
+from tests.content_helpers import copy_sample
+from tests.content_helpers import module_dir
 
 
 def test_yaml_keeps_the_line_of_every_key_and_item():

@@ -5,10 +5,6 @@ import logging
 import shutil
 
 import pytest
-from content_helpers import MODULE
-from content_helpers import copy_sample
-from content_helpers import edit
-from content_helpers import module_dir
 
 from lms_plugin.content.publish import publish_course
 from lms_plugin.db import database
@@ -19,6 +15,10 @@ from lms_plugin.models.content import ModuleVersion
 from lms_plugin.models.content import Page
 from lms_plugin.models.content import Question
 from lms_plugin.models.content import QuestionVersion
+from tests.content_helpers import MODULE
+from tests.content_helpers import copy_sample
+from tests.content_helpers import edit
+from tests.content_helpers import module_dir
 
 
 @pytest.fixture

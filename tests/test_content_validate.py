@@ -1,14 +1,14 @@
 """Validate stage: every problem, with file, line and a message an author follows."""
 
 import pytest
-from content_helpers import SAMPLE
-from content_helpers import copy_sample
-from content_helpers import edit
-from content_helpers import line_of
-from content_helpers import module_dir
 
 from lms_plugin.content.data import Problem
 from lms_plugin.content.validate import validate_path
+from tests.content_helpers import SAMPLE
+from tests.content_helpers import copy_sample
+from tests.content_helpers import edit
+from tests.content_helpers import line_of
+from tests.content_helpers import module_dir
 
 BANK = "bank.yaml"
 PAGE1 = "01-what-good-feedback-looks-like.md"

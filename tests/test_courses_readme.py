@@ -3,9 +3,8 @@
 import re
 from pathlib import Path
 
-from content_helpers import SAMPLE
-
 from lms_plugin.content.validate import validate_path
+from tests.content_helpers import SAMPLE
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_FILE = re.compile(
