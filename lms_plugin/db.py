@@ -281,8 +281,46 @@ def prepared(build: Callable) -> Prepared:
     return Prepared(build)
 
 
-#: Prepared upserts by (model, key names, value names).
-_upserts: dict[tuple, Prepared] = {}
+class _Upsert:
+    """One upsert shape: its prepared statement and the fields filled by default."""
+
+    def __init__(self, model: type[Model], key_names: tuple, value_names: tuple):
+        fields = model._meta.fields
+        given = {*key_names, *value_names}
+        self.defaulted = [
+            field
+            for name, field in fields.items()
+            if name not in given and field.default is not None
+        ]
+        names = [*key_names, *value_names, *(field.name for field in self.defaulted)]
+        # Nothing to update still updates a key to itself: DO NOTHING returns no row.
+        updated = value_names or key_names[:1]
+        self.query = Prepared(
+            lambda: (
+                model.insert(
+                    {fields[name]: Param(name, fields[name]) for name in names}
+                )
+                .on_conflict(
+                    conflict_target=[fields[name] for name in key_names],
+                    update={
+                        fields[name]: getattr(EXCLUDED, fields[name].column_name)
+                        for name in updated
+                    },
+                )
+                .returning(model)
+            )
+        )
+
+    def defaults(self) -> dict:
+        """The default of each defaulted field, taken now (``utcnow`` and the like)."""
+        return {
+            field.name: field.default() if callable(field.default) else field.default
+            for field in self.defaulted
+        }
+
+
+#: Upsert shapes by (model, key names, value names).
+_upserts: dict[tuple, _Upsert] = {}
 
 
 def upsert(model: type[Model], keys: dict, values: dict) -> Model:
@@ -293,42 +331,10 @@ def upsert(model: type[Model], keys: dict, values: dict) -> Model:
     in neither get their defaults on insert and are left alone on update.
     """
     shape = (model, tuple(keys), tuple(values))
-    query = _upserts.get(shape)
-    if query is None:
-        query = _upserts[shape] = Prepared(lambda: _build_upsert(*shape))
-    params = {**_defaults(model, shape), **keys, **values}
-    return query.first(**params)
-
-
-def _defaults(model: type[Model], shape: tuple) -> dict:
-    given = {*shape[1], *shape[2]}
-    return {
-        name: field.default() if callable(field.default) else field.default
-        for name, field in model._meta.fields.items()
-        if name not in given and field.default is not None
-    }
-
-
-def _build_upsert(model, key_names: tuple, value_names: tuple):
-    fields = model._meta.fields
-    names = [
-        *key_names,
-        *value_names,
-        *_defaults(model, (model, key_names, value_names)),
-    ]
-    # Nothing to update still updates a key to itself: DO NOTHING returns no row.
-    updated = value_names or key_names[:1]
-    return (
-        model.insert({fields[name]: Param(name, fields[name]) for name in names})
-        .on_conflict(
-            conflict_target=[fields[name] for name in key_names],
-            update={
-                fields[name]: getattr(EXCLUDED, fields[name].column_name)
-                for name in updated
-            },
-        )
-        .returning(model)
-    )
+    found = _upserts.get(shape)
+    if found is None:
+        found = _upserts[shape] = _Upsert(*shape)
+    return found.query.first(**found.defaults(), **keys, **values)
 
 
 def is_postgres() -> bool:
