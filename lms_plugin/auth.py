@@ -16,7 +16,7 @@ from flask_login import LoginManager
 from flask_login import current_user
 
 from lms_plugin.db import Param
-from lms_plugin.db import prepared
+from lms_plugin.db import Prepared
 from lms_plugin.errors import LmsError
 from lms_plugin.errors import render_error
 from lms_plugin.errors import wants_json
@@ -51,7 +51,7 @@ def _active_registrations():
     return LtiRegistration.select(LtiRegistration.id).where(LtiRegistration.is_active)
 
 
-@prepared
+@Prepared
 def _active_user():
     """A user by id, if their registration is still active."""
     return User.select().where(
@@ -59,7 +59,7 @@ def _active_user():
     )
 
 
-@prepared
+@Prepared
 def _membership_with_user():
     """A membership with its user and context, if the registration is active."""
     return (

@@ -164,8 +164,8 @@ class Prepared:
     """A query whose SQL is built once per database, then run with new values.
 
     Peewee builds a query's SQL by walking its expression tree, which on the
-    hot paths cost far more than running the SQL. Give a function that returns
-    the query (with :class:`Param` for what varies); call :meth:`rows` or
+    hot paths cost far more than running the SQL. Give (or decorate) a function
+    that returns the query (with :class:`Param` for what varies); call :meth:`rows` or
     :meth:`first` with the values (rows come back as the query would give them,
     joined models attached), or :meth:`execute` for a write's row count.
     """
@@ -274,11 +274,6 @@ def _bind(value, params: dict):
         return value
     given = params[value.name]
     return value.convert(given) if value.convert else given
-
-
-def prepared(build: Callable) -> Prepared:
-    """Decorator form of :class:`Prepared`."""
-    return Prepared(build)
 
 
 class _Upsert:

@@ -31,7 +31,7 @@ from lms_plugin.auth import current_membership
 from lms_plugin.auth import has_role
 from lms_plugin.auth import login_manager
 from lms_plugin.db import Param
-from lms_plugin.db import prepared
+from lms_plugin.db import Prepared
 from lms_plugin.errors import LmsError
 from lms_plugin.lti.claims import CLAIM_CUSTOM
 from lms_plugin.models.content import Course
@@ -143,7 +143,7 @@ VERSION_FOR_LEARNERS = (
 )
 
 
-@prepared
+@Prepared
 def _current_module():
     """A module still in the course, by slug, joined with its current version.
 

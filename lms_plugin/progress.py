@@ -19,8 +19,8 @@ from peewee import fn
 
 from lms_plugin import quizzes
 from lms_plugin.db import Param
+from lms_plugin.db import Prepared
 from lms_plugin.db import database
-from lms_plugin.db import prepared
 from lms_plugin.db import upsert
 from lms_plugin.errors import LmsError
 from lms_plugin.models.content import Module
@@ -135,7 +135,7 @@ def completion_score(settings: dict | None) -> ScoreToPost:
 # --- module progress -----------------------------------------------------------
 
 
-@prepared
+@Prepared
 def _progress():
     return ModuleProgress.select().where(
         (ModuleProgress.user == Param("user"))
@@ -186,8 +186,8 @@ def _current_pages(*columns):
     )
 
 
-_pages = prepared(lambda: _current_pages())
-_outline = prepared(lambda: _current_pages(*PAGE_OUTLINE))
+_pages = Prepared(lambda: _current_pages())
+_outline = Prepared(lambda: _current_pages(*PAGE_OUTLINE))
 
 
 def pages_of(module: Module, outline: bool = False) -> list[Page]:
@@ -195,7 +195,7 @@ def pages_of(module: Module, outline: bool = False) -> list[Page]:
     return (_outline if outline else _pages).rows(module=module)
 
 
-@prepared
+@Prepared
 def _visits():
     return PageVisit.select().where(PageVisit.progress == Param("progress"))
 
@@ -214,7 +214,7 @@ def record_visit(progress: ModuleProgress, page: Page) -> None:
     _resume_at.execute(page=page, now=now, progress=progress.id)
 
 
-_resume_at = prepared(
+_resume_at = Prepared(
     lambda: ModuleProgress.update(
         last_page=Param("page", ModuleProgress.last_page),
         updated_at=Param("now", ModuleProgress.updated_at),
@@ -314,7 +314,7 @@ ATTEMPT_SUMMARY = (
 )
 
 
-@prepared
+@Prepared
 def _attempts():
     return (
         QuizAttempt.select(*ATTEMPT_SUMMARY)
@@ -327,7 +327,7 @@ def _attempts():
     )
 
 
-@prepared
+@Prepared
 def _attempt_counts():
     return (
         QuizAttempt.select(

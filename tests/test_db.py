@@ -14,10 +14,10 @@ from playhouse.pool import PooledSqliteDatabase
 from lms_plugin.db import DatabaseUrlError
 from lms_plugin.db import DateTimeField
 from lms_plugin.db import Param
+from lms_plugin.db import Prepared
 from lms_plugin.db import _check_sqlite_version
 from lms_plugin.db import database
 from lms_plugin.db import make_database
-from lms_plugin.db import prepared
 from lms_plugin.db import upsert
 from lms_plugin.models.content import Course
 from lms_plugin.models.content import Module
@@ -123,7 +123,7 @@ def _module_by_slug_builds():
             .where(Module.slug == Param("slug"))
         )
 
-    return prepared(build), builds
+    return Prepared(build), builds
 
 
 def test_prepared_gives_the_rows_of_the_plain_select(app):
@@ -149,7 +149,7 @@ def test_prepared_values_are_bound_parameters(app):
 
 def test_prepared_converts_values_like_peewee(app):
     """A model instance where a foreign key is compared works as in a select."""
-    pages = prepared(lambda: Page.select().where(Page.module == Param("module")))
+    pages = Prepared(lambda: Page.select().where(Page.module == Param("module")))
     with database.connection_context():
         module = make_module()
         page = make_page(module)

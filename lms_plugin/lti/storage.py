@@ -17,8 +17,8 @@ from peewee import IntegrityError
 from pylti1p3.launch_data_storage.base import LaunchDataStorage
 
 from lms_plugin.db import Param
+from lms_plugin.db import Prepared
 from lms_plugin.db import database
-from lms_plugin.db import prepared
 from lms_plugin.db import upsert
 from lms_plugin.models.lti import LaunchState
 from lms_plugin.models.lti import LtiNonce
@@ -40,7 +40,7 @@ def put_value(key: str, value: t.Any, lifetime: float) -> None:
     )
 
 
-@prepared
+@Prepared
 def _unexpired():
     return LaunchState.select(LaunchState.value).where(
         (LaunchState.key == Param("key")) & (LaunchState.expires_at > Param("now"))
@@ -84,13 +84,13 @@ def consume_login(state: str, nonce: str, nonce_expires_at: datetime.datetime):
         raise AlreadyUsed(f"nonce {nonce} was already used") from error
 
 
-_insert_nonce = prepared(
+_insert_nonce = Prepared(
     lambda: LtiNonce.insert(
         value=Param("value", LtiNonce.value),
         expires_at=Param("expires_at", LtiNonce.expires_at),
     )
 )
-_consume_state = prepared(
+_consume_state = Prepared(
     lambda: LaunchState.delete().where(
         (LaunchState.key == Param("key")) & (LaunchState.expires_at > Param("now"))
     )

@@ -16,7 +16,6 @@ from pylti1p3.tool_config import ToolConfAbstract
 
 from lms_plugin.db import Param
 from lms_plugin.db import Prepared
-from lms_plugin.db import prepared
 from lms_plugin.errors import LaunchError
 from lms_plugin.lti import keys
 from lms_plugin.models.lti import LtiDeployment
@@ -128,7 +127,7 @@ def find_registration_row(iss: str, client_id: str | None) -> LtiRegistration | 
     return candidates[0] if len(candidates) == 1 else None
 
 
-@prepared
+@Prepared
 def _deployment():
     return LtiDeployment.select().where(
         (LtiDeployment.registration == Param("registration"))
