@@ -3,6 +3,8 @@
 Imported as ``_server`` by scripts run as ``python bench/<name>.py``.
 """
 
+import argparse
+import os
 import socket
 import subprocess
 import time
@@ -11,6 +13,21 @@ from pathlib import Path
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def add_server_options(parser: argparse.ArgumentParser) -> None:
+    """The options every tool-beside-bare-Flask benchmark takes."""
+    parser.add_argument("--clients", type=int, default=4, help="client threads")
+    parser.add_argument("--threads", type=int, default=8, help="waitress threads")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds")
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get("LMS_PLUGIN_BENCH_POSTGRES_URL"),
+        help="PostgreSQL database to empty and use (skipped when unset)",
+    )
+    parser.add_argument(  # how the benchmark starts its bare Flask server
+        "--serve-bare", type=int, metavar="PORT", help=argparse.SUPPRESS
+    )
 
 
 def free_port() -> int:

@@ -37,6 +37,7 @@ from urllib.parse import parse_qs
 from urllib.parse import urlsplit
 
 import requests
+from _server import add_server_options
 from _server import free_port
 from _server import reset_postgres
 from _server import start_server
@@ -251,17 +252,7 @@ def bench_backend(name: str, database_url: str, args) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=400, help="timed requests")
-    parser.add_argument("--clients", type=int, default=4, help="client threads")
-    parser.add_argument("--threads", type=int, default=8, help="waitress threads")
-    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds")
-    parser.add_argument(
-        "--postgres-url",
-        default=os.environ.get("LMS_PLUGIN_BENCH_POSTGRES_URL"),
-        help="PostgreSQL database to empty and use (skipped when unset)",
-    )
-    parser.add_argument(
-        "--serve-bare", type=int, metavar="PORT", help=argparse.SUPPRESS
-    )
+    add_server_options(parser)
     args = parser.parse_args()
     if args.serve_bare:
         serve_bare(args.serve_bare, args.threads)
