@@ -6,6 +6,7 @@ Override only what a test cares about. Call them inside a database connection
 
 import itertools
 
+from lms_plugin.content.publish import QUIZ_DEFAULTS
 from lms_plugin.models.content import Course
 from lms_plugin.models.content import Module
 from lms_plugin.models.content import ModuleVersion
@@ -18,12 +19,7 @@ _numbers = itertools.count(1)
 QUIZ = {
     "id": "quiz",
     "title": "Check your understanding",
-    "passing_percent": 80,
-    "max_attempts": 3,
-    "score_to_keep": "highest",
-    "shuffle_questions": True,
-    "shuffle_options": True,
-    "show_answers": "after_pass_or_last_attempt",
+    **QUIZ_DEFAULTS,  # what publishing fills in for a quiz.yaml that omits them
     "est_minutes": 5,
     "draw": [],
     "line_item": {"score_maximum": 100, "label": "Quiz"},
