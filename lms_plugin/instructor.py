@@ -19,6 +19,7 @@ from flask import url_for
 
 from lms_plugin.auth import Forbidden
 from lms_plugin.auth import current_context
+from lms_plugin.auth import current_membership
 from lms_plugin.auth import role_required
 from lms_plugin.errors import LmsError
 from lms_plugin.models.content import Module
@@ -42,7 +43,8 @@ class NotFound(LmsError):
 @role_required(*STAFF_ROLES)
 def _require_staff():
     """Staff of the launch's context only; the context is every query's filter."""
-    g.context = current_context()
+    membership = current_membership()  # read by role_required, context attached
+    g.context = membership.context if membership else None
     if g.context is None:
         raise Forbidden("The instructor view needs a launch from a course.")
 
