@@ -13,8 +13,12 @@ from flask.cli import with_appcontext
 
 def _create_app():
     from lms_plugin import create_app
+    from lms_plugin.db import DatabaseUrlError
 
-    return create_app()
+    try:
+        return create_app()
+    except DatabaseUrlError as error:  # a setting to fix, not a bug: no traceback
+        raise click.ClickException(f"DATABASE_URL: {error}") from None
 
 
 @click.group(

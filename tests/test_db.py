@@ -228,3 +228,18 @@ def test_text_that_is_not_a_naive_datetime_goes_to_peewee():
     ours, theirs = DateTimeField(), peewee.DateTimeField()
     for text in ("not a date", "2026-11-24T10:00:00+00:00", ""):
         assert ours.python_value(text) == theirs.python_value(text)
+
+
+def test_a_bad_database_url_is_a_one_line_error_in_the_cli(tmp_path):
+    from click.testing import CliRunner
+
+    from lms_plugin.cli import main
+
+    env = {"DATABASE_URL": "mysql://db.example/lms"}
+    env["LMS_PLUGIN_INSTANCE_PATH"] = str(tmp_path)
+    result = CliRunner(env=env).invoke(main, ["db", "status"])
+    assert result.exit_code == 1
+    assert "Error: DATABASE_URL: unsupported DATABASE_URL scheme: 'mysql'" in (
+        result.output
+    )
+    assert "Traceback" not in result.output
