@@ -204,6 +204,14 @@ class Prepared:
         rows = self.rows(**params)
         return rows[0] if rows else None
 
+    def raw(self, **params) -> list[tuple]:
+        """Every row as the driver gives it: a tuple, no value converted.
+
+        For selects of integers and text, which both drivers already give as
+        Python values, read where model instances would cost more than the SQL.
+        """
+        return self._run(params)[2].fetchall()
+
     def execute(self, **params) -> int:
         """Run a write; how many rows it changed."""
         return self._run(params)[2].rowcount
@@ -218,12 +226,20 @@ class _RowReader:
     it inner-joins directly (attached as peewee attaches them), and the row an
     INSERT … RETURNING gives back. Anything else
     (aliases, expressions, outer joins, dict or tuple rows) is left to peewee.
+    A column is converted only where the driver's value is not already what
+    peewee would give (see :func:`_converter`).
     """
 
     def __init__(self, models: list, columns: list, joins: list):
         self.models = models  # the select's model first
-        self.columns = columns  # per column: (model index, field name, converter)
         self.joins = joins  # (attribute on the first model, model index)
+        # Per model: the slice of the row it reads, when its columns are
+        # adjacent (they are, in selects of whole models); else None.
+        self.slices = _slices(models, columns)
+        self.columns = columns  # per column: (model index, field name, converter)
+        self.converted = [
+            (index, name, convert) for index, name, convert in columns if convert
+        ]
 
     @classmethod
     def for_query(cls, query) -> "_RowReader | None":
@@ -251,22 +267,56 @@ class _RowReader:
         for node in returning:
             if not isinstance(node, Field) or node.model not in models:
                 return None
-            columns.append((models.index(node.model), node.name, node.python_value))
+            columns.append((models.index(node.model), node.name, _converter(node)))
         return cls(models, columns, joins) if columns else None
 
     def read(self, row):
         instances = [model.__new__(model) for model in self.models]
-        data = []
-        for instance in instances:
-            instance.__data__, instance._dirty, instance.__rel__ = {}, set(), {}
-            data.append(instance.__data__)
-        for value, (index, name, convert) in zip(row, self.columns, strict=True):
-            data[index][name] = convert(value)
+        if self.slices is not None:
+            for instance, (start, stop, names) in zip(
+                instances, self.slices, strict=True
+            ):
+                instance.__data__ = dict(zip(names, row[start:stop], strict=True))
+                instance._dirty, instance.__rel__ = set(), {}
+        else:
+            for instance in instances:
+                instance.__data__, instance._dirty, instance.__rel__ = {}, set(), {}
+            for value, (index, name, _) in zip(row, self.columns, strict=True):
+                instances[index].__data__[name] = value
+        for index, name, convert in self.converted:
+            data = instances[index].__data__
+            data[name] = convert(data[name])
         first = instances[0]
         for attr, index in self.joins:
             setattr(first, attr, instances[index])
         first._dirty.clear()
         return first
+
+
+def _slices(models: list, columns: list) -> list | None:
+    """Per model, (start, stop, field names) of its columns, if they are adjacent."""
+    slices = []
+    for index in range(len(models)):
+        positions = [n for n, column in enumerate(columns) if column[0] == index]
+        if not positions or positions != list(range(positions[0], positions[-1] + 1)):
+            return None
+        names = tuple(columns[n][1] for n in positions)
+        slices.append((positions[0], positions[-1] + 1, names))
+    return slices
+
+
+#: Conversions that give back what SQLite and PostgreSQL drivers already return
+#: (``int`` for integer columns, ``str`` for text): skipped when reading rows.
+_AS_GIVEN = {peewee.IntegerField.adapt, peewee._StringField.adapt}
+
+
+def _converter(field: Field) -> Callable | None:
+    """What a column of ``field`` needs to become peewee's value; None: nothing."""
+    target = field.rel_field if isinstance(field, peewee.ForeignKeyField) else field
+    kind = type(target)
+    if kind.python_value is Field.python_value and kind.adapt in _AS_GIVEN:
+        return None
+    return field.python_value
 
 
 def _bind(value, params: dict):

@@ -158,6 +158,44 @@ def test_prepared_converts_values_like_peewee(app):
         assert [p.id for p in pages.rows(module=module.id)] == [page.id]
 
 
+def _as_peewee_reads(row) -> tuple:
+    """A row's values with their types (1 == True), and its joined rows' too."""
+
+    def typed(data: dict) -> dict:
+        return {name: (type(value), value) for name, value in data.items()}
+
+    joined = {name: typed(rel.__data__) for name, rel in sorted(vars(row).items())
+              if isinstance(rel, peewee.Model)}  # fmt: skip
+    return typed(row.__data__), joined
+
+
+def test_prepared_rows_are_the_rows_peewee_reads(app, platform):
+    """Text, integers, booleans, datetimes, JSON, nulls, keys, inner joins."""
+    from lms_plugin.models.progress import ModuleProgress
+
+    with database.connection_context():
+        module = make_module(quiz={"title": "Q", "passing_percent": 80})
+        make_page(module, title="Ünïcode & <tags>", retired_at=None)
+        user = User.create(registration=LtiRegistration.get(), sub="u-9")
+        ModuleProgress.create(user=user, scope=0, module=module, passed=True,
+                              kept_percent=87.5, state="completed")  # fmt: skip
+        queries = [
+            Module.select(Module, ModuleVersion).join(
+                ModuleVersion,
+                on=(ModuleVersion.module == Module.id)
+                & (ModuleVersion.number == Module.version),
+            ),
+            Page.select(),
+            User.select(User, LtiRegistration).join(LtiRegistration),
+            ModuleProgress.select(),
+        ]
+        for query in queries:
+            prepared = Prepared(lambda query=query: query)
+            expected = [_as_peewee_reads(row) for row in query.clone()]
+            assert expected, query
+            assert [_as_peewee_reads(row) for row in prepared.rows()] == expected
+
+
 def test_prepared_builds_again_for_another_database(app, tmp_path):
     query, builds = _module_by_slug_builds()
     with database.connection_context():
