@@ -30,11 +30,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     from lms_plugin import lti
     from lms_plugin import passback
     from lms_plugin import security
+    from lms_plugin import urls
     from lms_plugin.lti import registration_views
 
     demo.init_app(app)  # first: refuses production configs before any DB is touched
     db.init_app(app)
     errors.init_app(app)
+    urls.init_app(app)
     csrf.init_app(app)
     security.init_app(app)
     health.init_app(app)

@@ -7,8 +7,6 @@ exists. Views load, call one function of :mod:`lms_plugin.learner_views` or
 :mod:`lms_plugin.progress`, and render.
 """
 
-from urllib.parse import quote
-
 from flask import Blueprint
 from flask import Flask
 from flask import current_app
@@ -21,6 +19,7 @@ from flask import session
 from flask import url_for
 from flask_login import current_user
 
+from lms_plugin import fragments
 from lms_plugin import learner_views
 from lms_plugin import progress
 from lms_plugin.auth import SESSION_CONTEXT_ID
@@ -107,14 +106,6 @@ def _require_launch():
             )
         g.context = g.membership.context
     return None
-
-
-@bp.app_template_global()
-def section_urls(module: Module, pages) -> dict[int, str]:
-    """Each section's URL by page id, built with one ``url_for`` for the list."""
-    last = url_for("learner.page", slug=module.slug, page_slug="-")
-    base = last.removesuffix("-")
-    return {page.id: base + quote(page.slug, safe="") for page in pages}
 
 
 @bp.app_template_global()
@@ -308,6 +299,7 @@ def init_app(app: Flask) -> None:
     from lms_plugin.lti import set_resource_landing
 
     app.register_blueprint(bp)
+    app.add_template_global(fragments.section_list)
     set_resource_landing(app, landing)
 
 

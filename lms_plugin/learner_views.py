@@ -8,22 +8,24 @@ write, and says where to go next. No Flask here either.
 from lms_plugin import quizzes
 from lms_plugin.models.content import Module
 from lms_plugin.models.content import ModuleVersion
-from lms_plugin.models.content import Page
 from lms_plugin.models.progress import ATTEMPT_SUBMITTED
 from lms_plugin.models.progress import QuizAttempt
+from lms_plugin.progress import DONE
+from lms_plugin.progress import Section
 from lms_plugin.progress import attempt_counts
 from lms_plugin.progress import attempt_questions
 from lms_plugin.progress import attempts_in_scope
 from lms_plugin.progress import attempts_left
 from lms_plugin.progress import attempts_of
+from lms_plugin.progress import current_page
 from lms_plugin.progress import find_progress
 from lms_plugin.progress import mark_page_complete
 from lms_plugin.progress import open_progress
 from lms_plugin.progress import pages_of
 from lms_plugin.progress import quiz_bank
 from lms_plugin.progress import record_visit
+from lms_plugin.progress import sections_of
 from lms_plugin.progress import unfinished_attempt
-from lms_plugin.progress import visits_of
 
 
 def numbering(questions: list[dict]) -> tuple[dict[str, int], int]:
@@ -32,35 +34,32 @@ def numbering(questions: list[dict]) -> tuple[dict[str, int], int]:
     return {item["id"]: n for n, item in enumerate(items, start=1)}, len(items)
 
 
-def resume_page(pages: list[Page], visits: dict, progress) -> Page | None:
-    """Where to pick up: the last page opened, else the first not completed."""
+def resume_page(sections: list[Section], progress) -> Section | None:
+    """Where to pick up: the last page opened, else the first not done."""
     if progress is not None and progress.last_page_id:
-        for page in pages:
-            if page.id == progress.last_page_id:
-                return page
-    for page in pages:
-        visit = visits.get(page.id)
-        if visit is None or visit.completed_at is None:
-            return page
-    return pages[0] if pages else None
+        for section in sections:
+            if section.id == progress.last_page_id:
+                return section
+    for section in sections:
+        if section.state != DONE:
+            return section
+    return sections[0] if sections else None
 
 
 def module_view(user, context, module: Module, version: ModuleVersion) -> dict:
     """The overview's data: sections with their state, progress, quiz standing."""
-    pages = pages_of(module, outline=True)
     found = find_progress(user, context, module)
-    visits = visits_of(found)
+    sections = sections_of(module, found)
     used, in_progress = (
         attempt_counts(user, context, module) if version.quiz else (0, 0)
     )
     return {
         "module": module,
         "version": version,
-        "pages": pages,
-        "visits": visits,
+        "sections": sections,
         "progress": found,
-        "done": sum(1 for v in visits.values() if v.completed_at),
-        "resume": resume_page(pages, visits, found),
+        "done": sum(1 for s in sections if s.state == DONE),
+        "resume": resume_page(sections, found),
         "in_progress": in_progress > 0,
         "left": attempts_left((version.quiz or {}).get("max_attempts", 0), used),
     }
@@ -68,28 +67,31 @@ def module_view(user, context, module: Module, version: ModuleVersion) -> dict:
 
 def page_view(user, context, module, version, page_slug: str) -> dict | None:
     """A section's data (None if no such page); records the visit."""
-    pages = pages_of(module)
-    index = next((n for n, p in enumerate(pages) if p.slug == page_slug), None)
-    if index is None:
+    page = current_page(module, page_slug)
+    if page is None:
         return None
     found = open_progress(user, context, module)
-    record_visit(found, pages[index])
+    record_visit(found, page)
+    sections = sections_of(module, found)
+    index = next((n for n, s in enumerate(sections) if s.id == page.id), None)
+    if index is None:  # retired by a publish since the first read
+        return None
     return {
         "module": module,
         "version": version,
-        "pages": pages,
-        "page": pages[index],
+        "sections": sections,
+        "page": page,
         "index": index,
-        "previous": pages[index - 1] if index > 0 else None,
-        "next": pages[index + 1] if index + 1 < len(pages) else None,
-        "visits": visits_of(found),
+        "previous": sections[index - 1] if index > 0 else None,
+        "next": sections[index + 1] if index + 1 < len(sections) else None,
+        "done": sections[index].state == DONE,
         "progress": found,
     }
 
 
 def complete_page(user, context, module, version, page_slug, link) -> str | None:
     """Mark a page complete; where to go next: a page slug, "quiz" or "module"."""
-    pages = pages_of(module, outline=True)
+    pages = pages_of(module)
     index = next((n for n, p in enumerate(pages) if p.slug == page_slug), None)
     if index is None:
         return None

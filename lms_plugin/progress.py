@@ -12,7 +12,9 @@ from __future__ import annotations
 import random
 import secrets
 from dataclasses import dataclass
+from typing import NamedTuple
 
+from peewee import JOIN
 from peewee import Case
 from peewee import IntegrityError
 from peewee import fn
@@ -186,25 +188,79 @@ def _current_pages(*columns):
     )
 
 
-_pages = Prepared(lambda: _current_pages())
 _outline = Prepared(lambda: _current_pages(*PAGE_OUTLINE))
 
 
-def pages_of(module: Module, outline: bool = False) -> list[Page]:
-    """The module's current pages, in order (``outline``: without their bodies)."""
-    return (_outline if outline else _pages).rows(module=module)
+def pages_of(module: Module) -> list[Page]:
+    """The module's current pages, in order, without their bodies."""
+    return _outline.rows(module=module)
 
 
 @Prepared
-def _visits():
-    return PageVisit.select().where(PageVisit.progress == Param("progress"))
+def _page():
+    return Page.select(*PAGE_OUTLINE, Page.body_html).where(
+        (Page.module == Param("module"))
+        & (Page.slug == Param("slug"))
+        & Page.retired_at.is_null()
+    )
 
 
-def visits_of(progress: ModuleProgress | None) -> dict[int, PageVisit]:
-    """The progress's page visits, keyed by page id."""
-    if progress is None:
-        return {}
-    return {v.page_id: v for v in _visits.rows(progress=progress)}
+def current_page(module: Module, slug: str) -> Page | None:
+    """A current page of the module by slug, with its body; None if there is none."""
+    return _page.first(module=module, slug=slug)
+
+
+#: A section's state for the learner (:attr:`Section.state`).
+NOT_OPENED, OPENED, DONE = 0, 1, 2
+
+
+class Section(NamedTuple):
+    """A current page of a module as section lists show it, with the learner's state."""
+
+    id: int
+    slug: str
+    title: str
+    est_minutes: int
+    state: int  # NOT_OPENED, OPENED, or DONE (marked complete)
+
+    @property
+    def opened(self) -> bool:
+        return self.state != NOT_OPENED
+
+    @property
+    def done(self) -> bool:
+        return self.state == DONE
+
+
+@Prepared
+def _sections():
+    visit = (PageVisit.page == Page.id) & (PageVisit.progress == Param("progress"))
+    state = Case(
+        None,
+        [
+            (PageVisit.completed_at.is_null(False), DONE),
+            (PageVisit.id.is_null(False), OPENED),
+        ],
+        NOT_OPENED,
+    )
+    return (
+        Page.select(Page.id, Page.slug, Page.title, Page.est_minutes, state)
+        .join(PageVisit, JOIN.LEFT_OUTER, on=visit)
+        .where((Page.module == Param("module")) & Page.retired_at.is_null())
+        .order_by(Page.position)
+        .tuples()
+    )
+
+
+def sections_of(module, progress: ModuleProgress | None) -> list[Section]:
+    """The module's current pages in order, each with its state in ``progress``.
+
+    One statement (pages joined with their visits), read without model
+    instances: the module and section pages show this list on every view.
+    """
+    return [
+        Section._make(row) for row in _sections.raw(module=module, progress=progress)
+    ]
 
 
 def record_visit(progress: ModuleProgress, page: Page) -> None:
@@ -237,7 +293,7 @@ def refresh_completion(progress: ModuleProgress, version: ModuleVersion, link=No
     """Apply the module's completion rule; a completion is kept once reached."""
     if progress.state == COMPLETED:
         return progress.state
-    pages = pages_of(progress.module_id, outline=True)
+    pages = pages_of(progress.module_id)
     done = PageVisit.select().where(
         (PageVisit.progress == progress)
         & PageVisit.completed_at.is_null(False)

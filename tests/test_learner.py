@@ -1,6 +1,7 @@
 """The learner's flows over HTTP, through real signed launches."""
 
 import json
+import re
 
 import pytest
 
@@ -233,19 +234,66 @@ def test_saved_custom_is_recorded(learner):
         assert json.loads(LtiResourceLink.get().custom) == {"module_id": SLUG}
 
 
-def test_section_links_are_the_urls_of_the_section_pages(app, module):
+def _section_list_items(html: str) -> list[str]:
+    return re.findall(r"<li class=.*?</li>", html)
+
+
+def test_section_list_links_each_section_with_its_state(app, module):
     from flask import url_for
 
-    from lms_plugin.learner import section_urls
-    from lms_plugin.progress import pages_of
+    from lms_plugin.fragments import section_list
+    from lms_plugin.progress import DONE
+    from lms_plugin.progress import NOT_OPENED
+    from lms_plugin.progress import OPENED
+    from lms_plugin.progress import sections_of
 
     with app.test_request_context(), database.connection_context():
-        pages = pages_of(module, outline=True)
-        expected = {
-            p.id: url_for("learner.page", slug=module.slug, page_slug=p.slug)
-            for p in pages
-        }
-        assert len(pages) >= 2 and section_urls(module, pages) == expected
+        version = module.current()
+        plain = sections_of(module, None)
+        sections = [
+            plain[0]._replace(state=DONE, title="Risks & <benefits>"),
+            plain[1]._replace(state=OPENED),
+            plain[2]._replace(state=NOT_OPENED),
+        ]
+        current = sections[1]
+        html = str(section_list(module, sections, current=current, version=version))
+        links = [
+            url_for("learner.page", slug=module.slug, page_slug=s.slug)
+            for s in sections
+        ]
+        quiz = url_for("learner.quiz", slug=module.slug)
+    done, opened, unopened, quiz_item = _section_list_items(html)
+    assert done == (
+        f'<li class="section done"><a href="{links[0]}">Risks &amp; &lt;benefits&gt;'
+        '</a> <span class="section-state"><span aria-hidden="true">✔</span> '
+        "completed</span></li>"
+    )
+    assert f'<a href="{links[1]}" aria-current="page">' in opened
+    assert opened.endswith('<span class="section-state">opened</span></li>')
+    assert unopened.startswith(f'<li class="section"><a href="{links[2]}">')
+    assert unopened.endswith('<span class="section-state">not opened</span></li>')
+    assert f'<a href="{quiz}">' in quiz_item and html.count("aria-current") == 1
+    assert html.startswith('<nav class="sections" aria-label="Sections of this')
+
+
+def test_url_gives_what_url_for_gives_wherever_the_app_is_mounted(app):
+    from flask import url_for
+
+    from lms_plugin.urls import url
+
+    calls = [
+        ("learner.page", {"slug": "m01", "page_slug": "p 1/ü"}),
+        ("learner.quiz", {"slug": "m01"}),
+        ("learner.attempt", {"attempt_id": 7}),
+        ("static", {"filename": "app.css"}),
+        ("learner.catalog", {"_external": True}),  # not plain: left to url_for
+    ]
+    for root in ("", "/tools/lms"):
+        with app.test_request_context("/", base_url=f"http://localhost{root}/"):
+            for endpoint, values in calls:
+                twice = {url(endpoint, **values), url(endpoint, **values)}
+                assert twice == {url_for(endpoint, **values)}, (root, endpoint)
+            assert url("learner.quiz", slug="m01").startswith(f"{root}/learn/")
 
 
 def test_overview_counts_attempts_and_offers_to_resume_one(learner, platform):

@@ -12,8 +12,10 @@ from playhouse.test_utils import count_queries
 from lms_plugin import progress
 from lms_plugin.db import database
 from lms_plugin.models.lti import User
+from lms_plugin.models.lti import utcnow
 from lms_plugin.models.progress import AttemptItem
 from lms_plugin.models.progress import ModuleProgress
+from lms_plugin.models.progress import PageVisit
 from lms_plugin.models.progress import QuizAttempt
 from tests.factories import make_module
 from tests.factories import make_page
@@ -111,6 +113,37 @@ def test_no_context_progress_has_one_row_per_module(app, user):
         assert first.id == again.id and first.scope == 0
         with pytest.raises(IntegrityError):  # unique even without a context
             ModuleProgress.create(user=user, context=None, scope=0, module=module)
+
+
+def test_sections_carry_this_learners_state_of_each_current_page(app, user):
+    from lms_plugin.models.lti import LtiRegistration
+
+    with database.connection_context():
+        module = make_quiz_module(pages=0)
+        first, second, third = (make_page(module, position=n) for n in (1, 2, 3))
+        retired = make_page(module, position=4, retired_at=utcnow())
+        mine = progress.open_progress(user, None, module)
+        other = User.create(registration=LtiRegistration.get(), sub="u-2")
+        theirs = progress.open_progress(other, None, module)
+        progress.record_visit(mine, second)
+        progress.record_visit(mine, third)
+        PageVisit.update(completed_at=utcnow()).where(PageVisit.page == third).execute()
+        progress.record_visit(theirs, first)  # another learner's visit: not mine
+        sections = progress.sections_of(module, mine)
+        assert [s.id for s in sections] == [first.id, second.id, third.id]
+        assert retired.id not in [s.id for s in sections]
+        assert [s.state for s in sections] == [
+            progress.NOT_OPENED,
+            progress.OPENED,
+            progress.DONE,
+        ]
+        assert [(s.opened, s.done) for s in sections] == [
+            (False, False),
+            (True, False),
+            (True, True),
+        ]
+        assert sections[1].slug == second.slug and sections[1].title == second.title
+        assert [s.state for s in progress.sections_of(module, None)] == [0, 0, 0]
 
 
 def test_start_is_idempotent_and_resumes_without_context(app, user):
@@ -252,11 +285,13 @@ def test_module_and_quiz_pages_use_a_constant_number_of_queries(
 
 
 #: Queries per view whatever the module's size (small and large give the same):
-#: the user with their membership and its context (one query), then the view's
-#: own. A page
-#: view also writes its visit (2 statements); the quiz page with an attempt in
-#: progress reads that attempt's whole row after the list of attempts.
-EXPECTED_QUERIES = (6, 7, 4, 5)
+#: the user with their membership and its context (one query), the module with
+#: its current version, then the view's own. The overview reads progress, the
+#: sections with their state (one query) and an aggregate of attempts; a section
+#: page reads its page, progress, writes its visit (2 statements), then reads the
+#: sections; the quiz page with an attempt in progress reads that attempt's whole
+#: row after the list of attempts.
+EXPECTED_QUERIES = (5, 7, 4, 5)
 
 
 def _first_page() -> str:
