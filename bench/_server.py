@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def add_server_options(parser: argparse.ArgumentParser) -> None:
     """The options every tool-beside-bare-Flask benchmark takes."""
     parser.add_argument("--clients", type=int, default=4, help="client threads")
-    parser.add_argument("--threads", type=int, default=8, help="waitress threads")
+    parser.add_argument("--threads", type=int, default=8, help="server worker threads")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds")
     parser.add_argument(
         "--postgres-url",

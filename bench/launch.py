@@ -1,4 +1,4 @@
-"""Benchmark: full LTI 1.3 OIDC login + launch cycles per second under waitress.
+"""Benchmark: full LTI 1.3 OIDC login + launch cycles per second (production server).
 
 For each database (SQLite, PostgreSQL) it starts the tool with
 ``python -m lms_plugin serve`` in a subprocess, registers a benchmark platform
@@ -7,7 +7,7 @@ with ``lms-plugin platform add``, and drives complete cycles over loopback HTTP:
     POST /lti/login  (iss, login_hint, client_id, …)  -> 302 to the platform
     POST /lti/launch (id_token signed RS256 for that state and nonce) -> 303
 
-Beside it, in the same run and on the same waitress settings, a bare Flask app
+Beside it, in the same run and on the same server settings, a bare Flask app
 (this file, ``--serve-bare``) answers the same two requests without any LTI work,
 so the ratio shows what the LTI checks and database writes cost. The client does
 the same work for both (it signs an id_token per cycle).
@@ -240,11 +240,12 @@ def run(
 
 
 def serve_bare(port: int, threads: int) -> None:
-    """The baseline: a bare Flask app on waitress answering the same two requests."""
+    """The baseline: a bare Flask app on the same server, the same two requests."""
     from flask import Flask
     from flask import redirect
     from flask import request
-    from waitress import serve
+
+    from lms_plugin.server import serve
 
     app = Flask("bare")
 
@@ -269,7 +270,7 @@ def serve_bare(port: int, threads: int) -> None:
             return "missing", 400
         return redirect("/landing", 303)
 
-    serve(app, host="127.0.0.1", port=port, threads=threads, ident="bare")
+    serve(app, host="127.0.0.1", port=port, threads=threads)
 
 
 def bench_backend(name, database_url, platform, args) -> dict:
@@ -345,7 +346,7 @@ def main() -> None:
         backends.append(("postgresql", args.postgres_url))
     print(
         f"{args.rounds} rounds x {args.cycles} timed cycles (after {WARMUP} warm-up) "
-        f"per target, {args.clients} client threads, waitress {args.threads} threads, "
+        f"per target, {args.clients} client threads, server {args.threads} threads, "
         f"{os.cpu_count()} CPUs, loopback; load average {os.getloadavg()[0]:.2f}"
     )
     print(

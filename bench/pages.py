@@ -1,4 +1,4 @@
-"""Benchmark: learner page and quiz-submit throughput under waitress.
+"""Benchmark: learner page and quiz-submit throughput on the production server.
 
 For each database (SQLite, PostgreSQL) it prepares a warm database (migrations,
 the authored courses in ``courses/`` published, a test platform registered with
@@ -11,7 +11,7 @@ then times, per learner session:
     quiz submit   POST .../quiz/start, then POST /learn/attempts/<id> (scored,
                   items and progress written in one transaction)
 
-Beside it, in the same run and with the same waitress settings, a bare Flask app
+Beside it, in the same run and with the same server settings, a bare Flask app
 (this file, ``--serve-bare``) answers a GET with a small page and a POST with a
 303; the ratio is tool / bare. The benchmark module's attempt limit is lifted
 (``max_attempts: 0``) so submits never run out.
@@ -165,10 +165,11 @@ def _get(url):
 
 
 def serve_bare(port: int, threads: int) -> None:
-    """The baseline: a bare Flask app on waitress, one GET page and one POST."""
+    """The baseline: a bare Flask app on the same server, one GET page and one POST."""
     from flask import Flask
     from flask import redirect
-    from waitress import serve
+
+    from lms_plugin.server import serve
 
     app = Flask("bare")
 
@@ -184,7 +185,7 @@ def serve_bare(port: int, threads: int) -> None:
     def submit():
         return redirect("/page", 303)
 
-    serve(app, host="127.0.0.1", port=port, threads=threads, ident="bare")
+    serve(app, host="127.0.0.1", port=port, threads=threads)
 
 
 def bench_backend(name: str, database_url: str, args) -> dict:
@@ -264,7 +265,7 @@ def main() -> None:
     print(
         f"{args.rounds} rounds x {args.requests} timed requests per target "
         f"({args.requests // 4} submit cycles), {args.clients} client threads, "
-        f"waitress {args.threads} threads, {os.cpu_count()} CPUs, loopback; "
+        f"server {args.threads} threads, {os.cpu_count()} CPUs, loopback; "
         f"load average {os.getloadavg()[0]:.2f}"
     )
     print(

@@ -48,21 +48,15 @@ def main() -> None:
 )
 @with_appcontext
 def serve_command(host: str, port: int, threads: int) -> None:
-    """Run the tool on the production WSGI server (waitress)."""
-    from waitress import serve
+    """Run the tool on the production WSGI server (cheroot)."""
+    from lms_plugin.server import serve
 
     click.echo(f"lms_plugin serving on http://{host}:{port}/")
     if current_app.config["PASSBACK_THREAD"]:
         from lms_plugin.passback import start_thread
 
         start_thread(current_app._get_current_object())
-    serve(
-        current_app._get_current_object(),
-        host=host,
-        port=port,
-        threads=threads,
-        ident="lms_plugin",
-    )
+    serve(current_app._get_current_object(), host=host, port=port, threads=threads)
 
 
 def _add_demo_command() -> None:

@@ -9,10 +9,11 @@ under CI, where they fail.
 import os
 import shutil
 import socket
-import threading
 from pathlib import Path
 
 import pytest
+
+from lms_plugin.server import Background
 
 IMPACTS_THAT_FAIL = ("serious", "critical")
 
@@ -23,35 +24,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-class LiveServer:
-    """The app under waitress in a background thread, on a free loopback port."""
+class LiveServer(Background):
+    """The app on the production server in a background thread, on a free port."""
 
     def __init__(self, app):
-        from waitress.server import create_server
-
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._server = create_server(
-            app, host="127.0.0.1", port=self.port, threads=4, ident="lms_plugin"
-        )
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        # Close every channel from inside the server's own loop, so the loop
-        # finds its map empty and returns; then stop the worker threads.
-        channels = self._server._map
-
-        def close_all():
-            for channel in list(channels.values()):
-                channel.close()
-
-        self._server.trigger.pull_trigger(close_all)
-        self._thread.join(timeout=10)
-        self._server.task_dispatcher.shutdown()
+        super().__init__(app, host="127.0.0.1", port=0, threads=4)
 
 
 def _need(what: str):

@@ -139,7 +139,7 @@ def browser():
 
 @pytest.fixture
 def live_server(app):
-    """The test app served by waitress on a loopback port."""
+    """The test app on the production server, on a loopback port."""
     from tests.browser import LiveServer
 
     with LiveServer(app) as server:

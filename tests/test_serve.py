@@ -1,4 +1,4 @@
-"""`lms-plugin serve` runs the tool under waitress and answers /healthz."""
+"""`lms-plugin serve` runs the tool on the production server and answers /healthz."""
 
 import os
 import socket
@@ -45,6 +45,7 @@ def test_serve_answers_health(database_url, tmp_path):
         assert response.json()["database"] == "ok"
         assert response.headers["Server"] == "lms_plugin"
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        proc.terminate()  # SIGTERM: the server stops cleanly
+        code = proc.wait(timeout=10)
         proc.stdout.close()
+    assert code == 0

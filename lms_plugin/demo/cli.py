@@ -18,7 +18,7 @@ from lms_plugin.demo.blueprint import is_loopback
 @click.option("--port", default=8000, show_default=True, type=int)
 def demo_command(host: str, port: int) -> None:
     """Run the tool with the built-in demo LMS (DEMO_MODE) and print its URL."""
-    from waitress.server import create_server
+    from lms_plugin.server import serve
 
     if not is_loopback(host):
         raise click.BadParameter(
@@ -27,18 +27,12 @@ def demo_command(host: str, port: int) -> None:
             param_hint="--host",
         )
     app = build_demo_app(host, port)
-    server = create_server(app, host=host, port=port, threads=8, ident="lms_plugin")
     failures: list[str] = []
     # Registration talks to this very server over HTTP, so it runs beside it.
     threading.Thread(
         target=register_then_announce, args=(app, failures), daemon=True
     ).start()
-    try:
-        server.run()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.close()
+    serve(app, host=host, port=port, threads=8)  # until Ctrl-C, or a failure
     if failures:
         raise click.ClickException(failures[0])
 

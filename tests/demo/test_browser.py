@@ -1,6 +1,6 @@
 """End to end in headless Chromium: the demo LMS launches the real tool.
 
-Everything runs over real HTTP in one waitress server: the demo's login
+Everything runs over real HTTP in one server (the production one): the demo's login
 initiation, the tool's OIDC redirect, the demo's signed id_token form post, the
 tool fetching the demo's JWKS, and the tool's landing page inside the iframe.
 """
