@@ -49,3 +49,28 @@ def test_serve_answers_health(database_url, tmp_path):
         code = proc.wait(timeout=10)
         proc.stdout.close()
     assert code == 0
+
+
+def test_the_server_refuses_oversized_requests_with_413():
+    from flask import Flask
+    from flask import request
+
+    from lms_plugin.server import MAX_BODY_BYTES
+    from lms_plugin.server import MAX_HEADER_BYTES
+    from lms_plugin.server import Background
+
+    app = Flask("limits")
+
+    @app.post("/size")
+    def size():
+        return str(len(request.get_data()))
+
+    with Background(app) as server:
+        url = f"{server.url}/size"
+        fits = requests.post(url, data=b"x" * 5000, timeout=10)
+        assert fits.text == "5000" and fits.headers["Server"] == "lms_plugin"
+        body = requests.post(url, data=b"x" * (MAX_BODY_BYTES + 1), timeout=10)
+        assert body.status_code == 413
+        padding = {"X-Padding": "y" * (MAX_HEADER_BYTES + 1)}
+        head = requests.post(url, headers=padding, data=b"1", timeout=10)
+        assert head.status_code == 413
