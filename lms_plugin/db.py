@@ -28,6 +28,7 @@ from flask.cli import AppGroup
 from peewee import EXCLUDED
 from peewee import JOIN
 from peewee import ROW
+from peewee import Alias
 from peewee import ColumnBase
 from peewee import Database
 from peewee import DatabaseProxy
@@ -222,17 +223,20 @@ class _RowReader:
 
     Peewee's cursor wrappers work out, on every execution, which column belongs
     to which model and how joined rows attach; for a prepared select that plan
-    never changes. Shapes read here: plain fields of one model, and of models
-    it inner-joins directly (attached as peewee attaches them), and the row an
-    INSERT … RETURNING gives back. Anything else
-    (aliases, expressions, outer joins, dict or tuple rows) is left to peewee.
-    A column is converted only where the driver's value is not already what
-    peewee would give (see :func:`_converter`).
+    never changes. Shapes read here, as peewee reads them: fields of one model
+    and of models it joins directly (inner or left outer; a joined row whose
+    columns are all NULL is not attached, or is None for an outer join), named
+    expressions (``.alias()``, an attribute of the first model), and the row an
+    INSERT … RETURNING gives back. Anything else (joins from joined models,
+    model aliases, dict or tuple rows) is left to peewee. A column is converted
+    only where the driver's value is not already what peewee would give (see
+    :func:`_converter`).
     """
 
-    def __init__(self, models: list, columns: list, joins: list):
+    def __init__(self, models: list, columns: list, joins: list, named: list):
         self.models = models  # the select's model first
-        self.joins = joins  # (attribute on the first model, model index)
+        self.joins = joins  # (attribute on the first model, model index, outer?)
+        self.named = named  # (row position, attribute) of named expressions
         # Per model: the slice of the row it reads, when its columns are
         # adjacent (they are, in selects of whole models); else None.
         self.slices = _slices(models, columns)
@@ -247,7 +251,7 @@ class _RowReader:
         if query._row_type not in (None, ROW.MODEL):
             return None
         if isinstance(query, ModelInsert):  # INSERT … RETURNING: no joins
-            return cls._plan(model, [model], [], query._returning or ())
+            return cls._plan([model], [], query._returning or ())
         if not isinstance(query, ModelSelect) or query._load_tree:
             return None  # with_related(): let peewee load the related rows
         models, joins = [model], []
@@ -255,20 +259,34 @@ class _RowReader:
             for dest, attr, constructor, join_type in edges:
                 if source is not model or dest is not constructor:
                     return None  # a join from a joined model, or an alias
-                if join_type != JOIN.INNER or dest in models:
+                outer = join_type == JOIN.LEFT_OUTER
+                if not (outer or join_type == JOIN.INNER) or dest in models:
                     return None
+                if outer and isinstance(model._meta.fields.get(attr), Field):
+                    return None  # peewee marks an absent row in __rel__ there
                 models.append(dest)
-                joins.append((attr, len(models) - 1))
-        return cls._plan(model, models, joins, query._returning)
+                joins.append((attr, len(models) - 1, outer))
+        return cls._plan(models, joins, query._returning)
 
     @classmethod
-    def _plan(cls, model, models, joins, returning) -> "_RowReader | None":
-        columns = []
-        for node in returning:
-            if not isinstance(node, Field) or node.model not in models:
+    def _plan(cls, models, joins, returning) -> "_RowReader | None":
+        # Models joined only to filter are not read (nor attached, as in peewee).
+        selected = {node.model for node in returning if isinstance(node, Field)}
+        joins = [(attr, models[i], outer) for attr, i, outer in joins]
+        joins = [join for join in joins if join[1] in selected]
+        models = [models[0], *(model for _, model, _ in joins)]
+        joins = [(attr, n, outer) for n, (attr, _, outer) in enumerate(joins, 1)]
+        columns, named = [], []
+        for position, node in enumerate(returning):
+            if isinstance(node, Field) and node.model in models and not named:
+                columns.append((models.index(node.model), node.name, _converter(node)))
+            elif isinstance(node, Alias) and not isinstance(node.unwrap(), Field):
+                named.append((position, node._alias))  # after every field
+            else:
                 return None
-            columns.append((models.index(node.model), node.name, _converter(node)))
-        return cls(models, columns, joins) if columns else None
+        if not columns:
+            return None
+        return cls(models, columns, joins, named)
 
     def read(self, row):
         instances = [model.__new__(model) for model in self.models]
@@ -281,14 +299,20 @@ class _RowReader:
         else:
             for instance in instances:
                 instance.__data__, instance._dirty, instance.__rel__ = {}, set(), {}
-            for value, (index, name, _) in zip(row, self.columns, strict=True):
+            for value, (index, name, _) in zip(row, self.columns, strict=False):
                 instances[index].__data__[name] = value
         for index, name, convert in self.converted:
             data = instances[index].__data__
             data[name] = convert(data[name])
         first = instances[0]
-        for attr, index in self.joins:
-            setattr(first, attr, instances[index])
+        for position, attr in self.named:
+            setattr(first, attr, row[position])
+        for attr, index, outer in self.joins:
+            joined = instances[index]
+            if any(value is not None for value in joined.__data__.values()):
+                setattr(first, attr, joined)
+            elif outer:
+                setattr(first, attr, None)
         first._dirty.clear()
         return first
 

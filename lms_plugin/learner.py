@@ -18,6 +18,8 @@ from flask import request
 from flask import session
 from flask import url_for
 from flask_login import current_user
+from peewee import JOIN
+from peewee import fn
 
 from lms_plugin import fragments
 from lms_plugin import learner_views
@@ -37,6 +39,8 @@ from lms_plugin.models.content import Course
 from lms_plugin.models.content import Module
 from lms_plugin.models.content import ModuleVersion
 from lms_plugin.models.lti import LtiResourceLink
+from lms_plugin.models.progress import ATTEMPT_IN_PROGRESS
+from lms_plugin.models.progress import ModuleProgress
 from lms_plugin.models.progress import QuizAttempt
 from lms_plugin.models.progress import scope_of
 
@@ -136,25 +140,55 @@ VERSION_FOR_LEARNERS = (
 
 @Prepared
 def _current_module():
-    """A module still in the course, by slug, joined with its current version.
+    """A module still in the course, by slug, with its current version and the
+    signed-in learner's standing in it, in one statement.
 
-    Only :data:`VERSION_FOR_LEARNERS` of the version is read: the other fields
-    of the returned version are None.
+    Attached to the module: ``moduleversion`` (only :data:`VERSION_FOR_LEARNERS`
+    read; the version's other fields are None), ``learner_progress`` (the
+    learner's :class:`ModuleProgress` in this scope, or None before any), and
+    ``attempts_made`` and ``attempts_open`` (attempts at its quiz, and those
+    still in progress).
     """
+    mine = (QuizAttempt.user == Param("user")) & (QuizAttempt.scope == Param("scope"))
+    made = QuizAttempt.select(fn.COUNT(QuizAttempt.id)).where(
+        mine & (QuizAttempt.module == Module.id)
+    )
+    still_open = made.where(QuizAttempt.status == ATTEMPT_IN_PROGRESS)
     return (
-        Module.select(Module, *VERSION_FOR_LEARNERS)
+        Module.select(
+            Module,
+            *VERSION_FOR_LEARNERS,
+            ModuleProgress,
+            # Named scalar subqueries (COUNT gives a row even with no attempts).
+            fn.COALESCE(made, 0).alias("attempts_made"),
+            fn.COALESCE(still_open, 0).alias("attempts_open"),
+        )
         .join(
             ModuleVersion,
             on=(ModuleVersion.module == Module.id)
             & (ModuleVersion.number == Module.version),
+        )
+        .switch(Module)
+        .join(
+            ModuleProgress,
+            JOIN.LEFT_OUTER,
+            on=(ModuleProgress.module == Module.id)
+            & (ModuleProgress.user == Param("user"))
+            & (ModuleProgress.scope == Param("scope")),
+            attr="learner_progress",
         )
         .where((Module.slug == Param("slug")) & Module.retired_at.is_null())
     )
 
 
 def _module(slug: str) -> tuple[Module, ModuleVersion]:
-    """A module still in the course with its current version, or a 404."""
-    row = _current_module.first(slug=slug)
+    """A module still in the course with its current version, or a 404.
+
+    The module comes with the learner's standing (see :func:`_current_module`).
+    """
+    row = _current_module.first(
+        slug=slug, user=current_user.id, scope=scope_of(g.context)
+    )
     if row is None:
         raise NotFound("There is no module at this address.")
     return row, row.moduleversion
@@ -209,7 +243,7 @@ def unbound():
 def module_page(slug):
     """The module's overview: objectives, time, sections and progress."""
     module, version = _module(slug)
-    view = learner_views.module_view(current_user, g.context, module, version)
+    view = learner_views.module_view(module, version)
     return render_template("learner/module.html", **view)
 
 

@@ -12,13 +12,11 @@ from lms_plugin.models.progress import ATTEMPT_SUBMITTED
 from lms_plugin.models.progress import QuizAttempt
 from lms_plugin.progress import DONE
 from lms_plugin.progress import Section
-from lms_plugin.progress import attempt_counts
 from lms_plugin.progress import attempt_questions
 from lms_plugin.progress import attempts_in_scope
 from lms_plugin.progress import attempts_left
 from lms_plugin.progress import attempts_of
 from lms_plugin.progress import current_page
-from lms_plugin.progress import find_progress
 from lms_plugin.progress import mark_page_complete
 from lms_plugin.progress import open_progress
 from lms_plugin.progress import pages_of
@@ -46,13 +44,14 @@ def resume_page(sections: list[Section], progress) -> Section | None:
     return sections[0] if sections else None
 
 
-def module_view(user, context, module: Module, version: ModuleVersion) -> dict:
-    """The overview's data: sections with their state, progress, quiz standing."""
-    found = find_progress(user, context, module)
+def module_view(module: Module, version: ModuleVersion) -> dict:
+    """The overview's data: sections with their state, progress, quiz standing.
+
+    ``module`` comes with the learner's standing in it (``learner_progress``,
+    ``attempts_made``, ``attempts_open``: see ``learner._current_module``).
+    """
+    found = module.learner_progress
     sections = sections_of(module, found)
-    used, in_progress = (
-        attempt_counts(user, context, module) if version.quiz else (0, 0)
-    )
     return {
         "module": module,
         "version": version,
@@ -60,8 +59,10 @@ def module_view(user, context, module: Module, version: ModuleVersion) -> dict:
         "progress": found,
         "done": sum(1 for s in sections if s.state == DONE),
         "resume": resume_page(sections, found),
-        "in_progress": in_progress > 0,
-        "left": attempts_left((version.quiz or {}).get("max_attempts", 0), used),
+        "in_progress": module.attempts_open > 0,
+        "left": attempts_left(
+            (version.quiz or {}).get("max_attempts", 0), module.attempts_made
+        ),
     }
 
 
@@ -70,7 +71,7 @@ def page_view(user, context, module, version, page_slug: str) -> dict | None:
     page = current_page(module, page_slug)
     if page is None:
         return None
-    found = open_progress(user, context, module)
+    found = module.learner_progress or open_progress(user, context, module)
     record_visit(found, page)
     sections = sections_of(module, found)
     index = next((n for n, s in enumerate(sections) if s.id == page.id), None)
@@ -95,7 +96,7 @@ def complete_page(user, context, module, version, page_slug, link) -> str | None
     index = next((n for n, p in enumerate(pages) if p.slug == page_slug), None)
     if index is None:
         return None
-    found = open_progress(user, context, module)
+    found = module.learner_progress or open_progress(user, context, module)
     mark_page_complete(found, pages[index], version, link)
     if index + 1 < len(pages):
         return pages[index + 1].slug

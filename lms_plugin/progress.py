@@ -17,7 +17,6 @@ from typing import NamedTuple
 from peewee import JOIN
 from peewee import Case
 from peewee import IntegrityError
-from peewee import fn
 
 from lms_plugin import quizzes
 from lms_plugin.db import Param
@@ -381,32 +380,6 @@ def _attempts():
         )
         .order_by(QuizAttempt.number)
     )
-
-
-@Prepared
-def _attempt_counts():
-    return (
-        QuizAttempt.select(
-            fn.COUNT(QuizAttempt.id),
-            fn.COALESCE(
-                fn.SUM(Case(None, [(QuizAttempt.status == ATTEMPT_IN_PROGRESS, 1)], 0)),
-                0,
-            ),
-        )
-        .where(
-            (QuizAttempt.user == Param("user"))
-            & (QuizAttempt.scope == Param("scope"))
-            & (QuizAttempt.module == Param("module"))
-        )
-        .tuples()
-    )
-
-
-def attempt_counts(user, context, module) -> tuple[int, int]:
-    """How many attempts the user has made at the module here, and how many are
-    still in progress (one aggregate: the overview needs no attempt rows)."""
-    (row,) = _attempt_counts.rows(user=user, scope=scope_of(context), module=module)
-    return int(row[0]), int(row[1])
 
 
 def attempts_in_scope(user, scope: int, module) -> list[QuizAttempt]:

@@ -7,7 +7,9 @@ import peewee
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from peewee import JOIN
 from peewee import SqliteDatabase
+from peewee import fn
 from playhouse.pool import PooledPostgresqlDatabase
 from playhouse.pool import PooledSqliteDatabase
 
@@ -158,15 +160,20 @@ def test_prepared_converts_values_like_peewee(app):
         assert [p.id for p in pages.rows(module=module.id)] == [page.id]
 
 
-def _as_peewee_reads(row) -> tuple:
-    """A row's values with their types (1 == True), and its joined rows' too."""
+def _as_peewee_reads(row) -> dict:
+    """A row's values with their types (1 == True), its joined rows and named
+    expressions (None for an outer join that found nothing)."""
 
-    def typed(data: dict) -> dict:
-        return {name: (type(value), value) for name, value in data.items()}
+    def typed(value):
+        if isinstance(value, peewee.Model):
+            return {name: typed(v) for name, v in value.__data__.items()}
+        return type(value), value
 
-    joined = {name: typed(rel.__data__) for name, rel in sorted(vars(row).items())
-              if isinstance(rel, peewee.Model)}  # fmt: skip
-    return typed(row.__data__), joined
+    extra = {k: typed(v) for k, v in vars(row).items() if k not in _INTERNALS}
+    return {"data": typed(row), **extra}
+
+
+_INTERNALS = {"__data__", "_dirty", "__rel__"}
 
 
 def test_prepared_rows_are_the_rows_peewee_reads(app, platform):
@@ -179,6 +186,8 @@ def test_prepared_rows_are_the_rows_peewee_reads(app, platform):
         user = User.create(registration=LtiRegistration.get(), sub="u-9")
         ModuleProgress.create(user=user, scope=0, module=module, passed=True,
                               kept_percent=87.5, state="completed")  # fmt: skip
+        make_module(quiz=None)  # no progress: the outer join finds nothing
+        pages = Page.select(fn.COUNT(Page.id))
         queries = [
             Module.select(Module, ModuleVersion).join(
                 ModuleVersion,
@@ -188,11 +197,25 @@ def test_prepared_rows_are_the_rows_peewee_reads(app, platform):
             Page.select(),
             User.select(User, LtiRegistration).join(LtiRegistration),
             ModuleProgress.select(),
-        ]
+            # Left outer join (found and not found), named expressions, and a
+            # join only to filter (not attached).
+            Module.select(
+                Module,
+                ModuleProgress,
+                fn.COALESCE(pages.where(Page.module == Module.id), 0).alias("pages"),
+                (Module.position + 1).alias("next_position"),
+            )
+            .join(ModuleProgress, JOIN.LEFT_OUTER,
+                  on=(ModuleProgress.module == Module.id), attr="mine")
+            .switch(Module)
+            .join(Course)
+            .order_by(Module.id),
+        ]  # fmt: skip
         for query in queries:
             prepared = Prepared(lambda query=query: query)
             expected = [_as_peewee_reads(row) for row in query.clone()]
             assert expected, query
+            assert prepared._query()[3] is not None, query  # read by _RowReader
             assert [_as_peewee_reads(row) for row in prepared.rows()] == expected
 
 

@@ -285,13 +285,13 @@ def test_module_and_quiz_pages_use_a_constant_number_of_queries(
 
 
 #: Queries per view whatever the module's size (small and large give the same):
-#: the user with their membership and its context (one query), the module with
-#: its current version, then the view's own. The overview reads progress, the
-#: sections with their state (one query) and an aggregate of attempts; a section
-#: page reads its page, progress, writes its visit (2 statements), then reads the
-#: sections; the quiz page with an attempt in progress reads that attempt's whole
-#: row after the list of attempts.
-EXPECTED_QUERIES = (5, 7, 4, 5)
+#: the user with their membership and its context (one query), then the module
+#: with its current version and the learner's progress and attempt counts (one),
+#: then the view's own. The overview reads the sections with their state (one
+#: query); a section page reads its page, writes its visit (2 statements), then
+#: reads the sections; the quiz page with an attempt in progress reads that
+#: attempt's whole row after the list of attempts.
+EXPECTED_QUERIES = (3, 6, 4, 5)
 
 
 def _first_page() -> str:
