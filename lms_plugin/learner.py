@@ -333,7 +333,8 @@ def init_app(app: Flask) -> None:
     from lms_plugin.lti import set_resource_landing
 
     app.register_blueprint(bp)
-    app.add_template_global(fragments.section_list)
+    for name in ("crumbs", "instructor_note", "section_list", "state_label"):
+        app.add_template_global(getattr(fragments, name), name)
     set_resource_landing(app, landing)
 
 

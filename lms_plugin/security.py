@@ -80,10 +80,21 @@ def content_security_policy(extra_ancestors: tuple[str, ...] = ()) -> str:
     )
 
 
+#: Headers every response gets unless its view set them (name, value or maker).
+_DEFAULTS = (
+    ("Content-Security-Policy", content_security_policy),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "strict-origin-when-cross-origin"),
+)
+
+
 def _add_headers(response):
-    response.headers.setdefault("Content-Security-Policy", content_security_policy())
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    # One pass over the headers: Werkzeug's setdefault raises and catches a
+    # KeyError for each header not there yet, on every response.
+    present = {name.lower() for name, _ in response.headers}
+    for name, value in _DEFAULTS:
+        if name.lower() not in present:
+            response.headers[name] = value() if callable(value) else value
     return response
 
 

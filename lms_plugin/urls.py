@@ -22,19 +22,22 @@ LIMIT = 10_000
 
 def url(endpoint: str, **values) -> str:
     """``url_for(endpoint, **values)``, remembered for this app and mount point."""
-    app = current_app
-    built = app.extensions.get(_BUILT)
-    if built is None or endpoint[:1] == "." or any(app.url_default_functions.values()):
-        return url_for(endpoint, **values)
     for value in values.values():
         if type(value) is not str and type(value) is not int:
             return url_for(endpoint, **values)
+    built = current_app.extensions.get(_BUILT)
+    if built is None:
+        return url_for(endpoint, **values)
     key = (request.root_path, endpoint, *values.items())
     found = built.get(key)
     if found is None:
-        if len(built) >= LIMIT:
-            built.clear()
-        found = built[key] = url_for(endpoint, **values)
+        found = url_for(endpoint, **values)
+        # Flask refuses new URL-default functions once requests are served, so
+        # what is checked here when a URL is first built stays true.
+        if endpoint[:1] != "." and not any(current_app.url_default_functions.values()):
+            if len(built) >= LIMIT:
+                built.clear()
+            built[key] = found
     return found
 
 

@@ -276,6 +276,43 @@ def test_section_list_links_each_section_with_its_state(app, module):
     assert html.startswith('<nav class="sections" aria-label="Sections of this')
 
 
+def test_crumbs_state_labels_and_the_instructor_note(app, module):
+    from types import SimpleNamespace
+
+    from lms_plugin.fragments import crumbs
+    from lms_plugin.fragments import instructor_note
+    from lms_plugin.fragments import state_label
+
+    with app.test_request_context():
+        here = str(crumbs(module, "Risks & <benefits>", "Quiz"))
+        top = str(crumbs(module, "Overview"))
+    assert '<li><a href="/learn/">All modules</a></li>' in here
+    assert (
+        f'<a href="/learn/modules/{module.slug}">Risks &amp; &lt;benefits&gt;</a>'
+        in here
+    )
+    assert here.count("aria-current") == 1 and '"page">Quiz</span>' in here
+    assert '<li><span aria-current="page">Overview</span></li>' in top
+    assert 'aria-label="Breadcrumb"' in top and f"/modules/{module.slug}" not in top
+    assert [state_label(s) for s in ("completed", "in_progress", None, "x")] == [
+        "Completed",
+        "In progress",
+        "Not started",
+        "Not started",
+    ]
+    roles = dict(
+        is_instructor=False, is_teaching_assistant=False, is_administrator=False
+    )
+    learner = SimpleNamespace(**roles)
+    assistant = SimpleNamespace(**{**roles, "is_teaching_assistant": True})
+    assert instructor_note(learner, "/instructor/") == ""
+    assert instructor_note(None, None) == ""
+    note = str(instructor_note(assistant, "/instructor/?a=1&b=2"))
+    assert note.startswith('<p class="note-instructor">You are seeing the module')
+    assert '<a href="/instructor/?a=1&amp;b=2">Open the instructor view</a>' in note
+    assert "instructor view" not in str(instructor_note(assistant, None))
+
+
 def test_url_gives_what_url_for_gives_wherever_the_app_is_mounted(app):
     from flask import url_for
 
