@@ -13,6 +13,7 @@ import contextlib
 import datetime
 import fcntl
 import sqlite3
+import time
 import weakref
 from collections.abc import Callable
 from typing import NamedTuple
@@ -38,6 +39,7 @@ from peewee import ModelInsert
 from peewee import ModelSelect
 from peewee import SqliteDatabase
 from playhouse.migrations import Runner
+from playhouse.pool import PooledPostgresqlDatabase
 from playhouse.pool import PooledSqliteDatabase
 
 database = DatabaseProxy()
@@ -116,10 +118,8 @@ def make_database(url: str) -> Database:
             check_same_thread=False,
         )
     if parsed.scheme in ("postgres", "postgresql"):
-        from playhouse.pool import PooledPostgresqlDatabase
-
         options = dict(parse_qsl(parsed.query))
-        return PooledPostgresqlDatabase(
+        return _PostgresPool(
             unquote(parsed.path.lstrip("/")),
             user=unquote(parsed.username) if parsed.username else None,
             password=unquote(parsed.password) if parsed.password else None,
@@ -133,6 +133,41 @@ def make_database(url: str) -> Database:
             **options,
         )
     raise DatabaseUrlError(f"unsupported DATABASE_URL scheme: {parsed.scheme!r}")
+
+
+class _PostgresPool(PooledPostgresqlDatabase):
+    """Peewee's PostgreSQL pool, pinging only connections that sat idle.
+
+    Peewee sends ``SELECT 1`` whenever it hands out a pooled connection, to
+    find those the server dropped: one more round trip on every request (68 µs
+    of client CPU and 30 µs in the server on the benchmark machine). A
+    connection given back less than :data:`PING_AFTER` seconds ago, idle and
+    not closed by the driver, is handed out without it; one idle longer is
+    pinged as before.
+    """
+
+    #: Seconds a returned connection is trusted without a ping.
+    PING_AFTER = 2.0
+
+    def __init__(self, *args, **kwargs):
+        self._returned_at: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        super().__init__(*args, **kwargs)
+
+    def _is_closed(self, conn) -> bool:
+        returned = self._returned_at.pop(conn, None)
+        if (
+            returned is not None
+            and time.monotonic() - returned < self.PING_AFTER
+            and not conn.closed
+            and self._adapter.txn_status(conn) == self._adapter.txn_idle
+        ):
+            return False
+        return super()._is_closed(conn)
+
+    def _close(self, conn, close_conn=False):
+        if not close_conn:  # before the pool can hand it out again
+            self._returned_at[conn] = time.monotonic()
+        super()._close(conn, close_conn)
 
 
 class _Slot(NamedTuple):

@@ -107,6 +107,48 @@ def test_a_transaction_left_open_is_rolled_back_before_reuse(app):
         assert not Course.select().where(Course.slug == "abandoned").exists()
 
 
+def _postgres_pool():
+    pool = database.obj
+    if not isinstance(pool, PooledPostgresqlDatabase):
+        pytest.skip("the PostgreSQL pool")
+    return pool
+
+
+def test_a_postgres_connection_is_pinged_only_after_sitting_idle(app, monkeypatch):
+    pool = _postgres_pool()
+    pings = []
+    ping = pool._adapter.is_connection_closed
+    monkeypatch.setattr(
+        pool._adapter, "is_connection_closed", lambda c: pings.append(c) or ping(c)
+    )
+    for _ in range(3):  # handed back just now each time: no round trip
+        with database.connection_context():
+            database.execute_sql("SELECT 1")
+    assert pings == []
+    monkeypatch.setattr(pool, "PING_AFTER", 0.0)
+    with database.connection_context():
+        database.execute_sql("SELECT 1")
+    assert len(pings) == 1
+
+
+def test_a_connection_the_server_dropped_is_replaced_after_sitting_idle(
+    app, monkeypatch
+):
+    import psycopg
+
+    from tests.conftest import POSTGRES_URL
+
+    pool = _postgres_pool()
+    with database.connection_context():
+        (pid,) = database.execute_sql("SELECT pg_backend_pid()").fetchone()
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    monkeypatch.setattr(pool, "PING_AFTER", 0.0)
+    with database.connection_context():
+        (now,) = database.execute_sql("SELECT pg_backend_pid()").fetchone()
+    assert now != pid
+
+
 # --- prepared queries ----------------------------------------------------------
 
 
