@@ -114,6 +114,22 @@ def _postgres_pool():
     return pool
 
 
+def _terminate(pid: int) -> None:
+    """End a PostgreSQL backend as a server restart would; wait until it is gone."""
+    import psycopg
+
+    from tests.conftest import POSTGRES_URL
+
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        deadline = time.monotonic() + 10
+        while admin.execute(
+            "SELECT 1 FROM pg_stat_activity WHERE pid = %s", (pid,)
+        ).fetchone():
+            assert time.monotonic() < deadline, "the backend did not end"
+            time.sleep(0.05)
+
+
 def test_a_postgres_connection_is_pinged_only_after_sitting_idle(app, monkeypatch):
     pool = _postgres_pool()
     pings = []
@@ -134,16 +150,23 @@ def test_a_postgres_connection_is_pinged_only_after_sitting_idle(app, monkeypatc
 def test_a_connection_the_server_dropped_is_replaced_after_sitting_idle(
     app, monkeypatch
 ):
-    import psycopg
-
-    from tests.conftest import POSTGRES_URL
-
     pool = _postgres_pool()
     with database.connection_context():
         (pid,) = database.execute_sql("SELECT pg_backend_pid()").fetchone()
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
-        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    _terminate(pid)
     monkeypatch.setattr(pool, "PING_AFTER", 0.0)
+    with database.connection_context():
+        (now,) = database.execute_sql("SELECT pg_backend_pid()").fetchone()
+    assert now != pid
+
+
+def test_a_dropped_connection_used_soon_after_fails_once_then_is_replaced(app):
+    _postgres_pool()
+    with database.connection_context():
+        (pid,) = database.execute_sql("SELECT pg_backend_pid()").fetchone()
+    _terminate(pid)
+    with pytest.raises(peewee.DatabaseError), database.connection_context():
+        database.execute_sql("SELECT 1")  # handed out unpinged: fails
     with database.connection_context():
         (now,) = database.execute_sql("SELECT pg_backend_pid()").fetchone()
     assert now != pid
