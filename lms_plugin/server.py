@@ -51,16 +51,22 @@ def _interrupt(signum, frame):
 
 
 def serve(app, host: str = "127.0.0.1", port: int = 5000, threads: int = 8) -> None:
-    """Serve ``app`` until Ctrl-C or SIGTERM, then finish and stop cleanly."""
+    """Serve ``app`` until Ctrl-C or SIGTERM, then finish and stop cleanly.
+
+    SIGTERM is handled only when called from the main thread (Python allows
+    signal handlers nowhere else).
+    """
     server = make_server(app, host, port, threads)
-    previous = signal.signal(signal.SIGTERM, _interrupt)
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _interrupt) if main else None
     try:
         server.start()
     except KeyboardInterrupt:
         pass
     finally:
         server.stop()
-        signal.signal(signal.SIGTERM, previous)
+        if main:
+            signal.signal(signal.SIGTERM, previous)
 
 
 class Background:
