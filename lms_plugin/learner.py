@@ -19,6 +19,7 @@ from flask import session
 from flask import url_for
 from flask_login import current_user
 from peewee import JOIN
+from peewee import Alias
 from peewee import fn
 
 from lms_plugin import fragments
@@ -145,9 +146,10 @@ def _current_module():
 
     Attached to the module: ``moduleversion`` (only :data:`VERSION_FOR_LEARNERS`
     read; the version's other fields are None), ``learner_progress`` (the
-    learner's :class:`ModuleProgress` in this scope, or None before any), and
+    learner's :class:`ModuleProgress` in this scope, or None before any),
     ``attempts_made`` and ``attempts_open`` (attempts at its quiz, and those
-    still in progress).
+    still in progress), and ``section_list`` (its pages with the learner's
+    state, for :func:`progress.sections_from`).
     """
     mine = (QuizAttempt.user == Param("user")) & (QuizAttempt.scope == Param("scope"))
     made = QuizAttempt.select(fn.COUNT(QuizAttempt.id)).where(
@@ -162,6 +164,10 @@ def _current_module():
             # Named scalar subqueries (COUNT gives a row even with no attempts).
             fn.COALESCE(made, 0).alias("attempts_made"),
             fn.COALESCE(still_open, 0).alias("attempts_open"),
+            Alias(
+                progress.section_list_query(Module.id, ModuleProgress.id),
+                "section_list",
+            ),
         )
         .join(
             ModuleVersion,

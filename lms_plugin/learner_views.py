@@ -11,6 +11,8 @@ from lms_plugin.models.content import ModuleVersion
 from lms_plugin.models.progress import ATTEMPT_SUBMITTED
 from lms_plugin.models.progress import QuizAttempt
 from lms_plugin.progress import DONE
+from lms_plugin.progress import NOT_OPENED
+from lms_plugin.progress import OPENED
 from lms_plugin.progress import Section
 from lms_plugin.progress import attempt_questions
 from lms_plugin.progress import attempts_in_scope
@@ -22,7 +24,7 @@ from lms_plugin.progress import open_progress
 from lms_plugin.progress import pages_of
 from lms_plugin.progress import quiz_bank
 from lms_plugin.progress import record_visit
-from lms_plugin.progress import sections_of
+from lms_plugin.progress import sections_from
 from lms_plugin.progress import unfinished_attempt
 
 
@@ -48,10 +50,11 @@ def module_view(module: Module, version: ModuleVersion) -> dict:
     """The overview's data: sections with their state, progress, quiz standing.
 
     ``module`` comes with the learner's standing in it (``learner_progress``,
-    ``attempts_made``, ``attempts_open``: see ``learner._current_module``).
+    ``attempts_made``, ``attempts_open``, ``section_list``: see
+    ``learner._current_module``).
     """
     found = module.learner_progress
-    sections = sections_of(module, found)
+    sections = sections_from(module.section_list)
     return {
         "module": module,
         "version": version,
@@ -73,10 +76,12 @@ def page_view(user, context, module, version, page_slug: str) -> dict | None:
         return None
     found = module.learner_progress or open_progress(user, context, module)
     record_visit(found, page)
-    sections = sections_of(module, found)
+    sections = sections_from(module.section_list)  # as they were before this visit
     index = next((n for n, s in enumerate(sections) if s.id == page.id), None)
-    if index is None:  # retired by a publish since the first read
+    if index is None:  # published between the two reads
         return None
+    if sections[index].state == NOT_OPENED:
+        sections[index] = sections[index]._replace(state=OPENED)
     return {
         "module": module,
         "version": version,

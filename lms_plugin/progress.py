@@ -9,14 +9,18 @@ A submitted attempt, its items, the learner's progress and the score handed to
 
 from __future__ import annotations
 
+import json
 import random
 import secrets
 from dataclasses import dataclass
 from typing import NamedTuple
 
 from peewee import JOIN
+from peewee import SQL
 from peewee import Case
 from peewee import IntegrityError
+from peewee import PostgresqlDatabase
+from peewee import fn
 
 from lms_plugin import quizzes
 from lms_plugin.db import Param
@@ -231,35 +235,56 @@ class Section(NamedTuple):
         return self.state == DONE
 
 
-@Prepared
-def _sections():
-    visit = (PageVisit.page == Page.id) & (PageVisit.progress == Param("progress"))
+def section_list_query(module, progress):
+    """The module's current pages with the learner's state, as one JSON array.
+
+    A select of one value: ``[position, id, slug, title, minutes, state]`` per
+    page (:func:`sections_from` reads it). ``module`` and ``progress`` are what
+    the pages and visits are matched on: :class:`Param` slots, or an outer
+    query's columns when this is a correlated subquery (``learner`` puts it in
+    the module lookup, so a module page needs no statement of its own for it).
+    JSON text on SQLite; psycopg decodes PostgreSQL's ``json``.
+    """
+    page, visit = Page.alias("section_page"), PageVisit.alias("section_visit")
     state = Case(
         None,
         [
-            (PageVisit.completed_at.is_null(False), DONE),
-            (PageVisit.id.is_null(False), OPENED),
+            (visit.completed_at.is_null(False), SQL(str(DONE))),
+            (visit.id.is_null(False), SQL(str(OPENED))),
         ],
-        NOT_OPENED,
+        SQL(str(NOT_OPENED)),
     )
+    fields = (page.position, page.id, page.slug, page.title, page.est_minutes, state)
+    if isinstance(database.obj, PostgresqlDatabase):
+        listed = fn.json_agg(fn.json_build_array(*fields))
+    else:
+        listed = fn.json_group_array(fn.json_array(*fields))
     return (
-        Page.select(Page.id, Page.slug, Page.title, Page.est_minutes, state)
-        .join(PageVisit, JOIN.LEFT_OUTER, on=visit)
-        .where((Page.module == Param("module")) & Page.retired_at.is_null())
-        .order_by(Page.position)
-        .tuples()
+        page.select(fn.COALESCE(listed, SQL("'[]'")))
+        .join(
+            visit,
+            JOIN.LEFT_OUTER,
+            on=(visit.page == page.id) & (visit.progress == progress),
+        )
+        .where((page.module == module) & page.retired_at.is_null())
     )
+
+
+def sections_from(listed) -> list[Section]:
+    """The sections in :func:`section_list_query`'s value, in page order."""
+    items = json.loads(listed) if isinstance(listed, str) else listed or []
+    return [Section(*item[1:]) for item in sorted(items)]
+
+
+_sections = Prepared(
+    lambda: section_list_query(Param("module", Page.module), Param("progress"))
+)
 
 
 def sections_of(module, progress: ModuleProgress | None) -> list[Section]:
-    """The module's current pages in order, each with its state in ``progress``.
-
-    One statement (pages joined with their visits), read without model
-    instances: the module and section pages show this list on every view.
-    """
-    return [
-        Section._make(row) for row in _sections.raw(module=module, progress=progress)
-    ]
+    """The module's current pages in order, each with its state in ``progress``."""
+    ((listed,),) = _sections.raw(module=module, progress=progress)
+    return sections_from(listed)
 
 
 def record_visit(progress: ModuleProgress, page: Page) -> None:

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from peewee import JOIN
+from peewee import Alias
 from peewee import SqliteDatabase
 from peewee import fn
 from playhouse.pool import PooledPostgresqlDatabase
@@ -269,6 +270,7 @@ def test_prepared_rows_are_the_rows_peewee_reads(app, platform):
                 ModuleProgress,
                 fn.COALESCE(pages.where(Page.module == Module.id), 0).alias("pages"),
                 (Module.position + 1).alias("next_position"),
+                Alias(pages.where(Page.module == Module.id), "page_count"),
             )
             .join(ModuleProgress, JOIN.LEFT_OUTER,
                   on=(ModuleProgress.module == Module.id), attr="mine")

@@ -286,12 +286,12 @@ def test_module_and_quiz_pages_use_a_constant_number_of_queries(
 
 #: Queries per view whatever the module's size (small and large give the same):
 #: the user with their membership and its context (one query), then the module
-#: with its current version and the learner's progress and attempt counts (one),
-#: then the view's own. The overview reads the sections with their state (one
-#: query); a section page reads its page, writes its visit (2 statements), then
-#: reads the sections; the quiz page with an attempt in progress reads that
-#: attempt's whole row after the list of attempts.
-EXPECTED_QUERIES = (3, 6, 4, 5)
+#: with its current version, the learner's progress, attempt counts and sections
+#: with their state (one), then the view's own. The overview needs no more; a
+#: section page reads its page and writes its visit (2 statements); the quiz page
+#: with an attempt in progress reads that attempt's whole row after the list of
+#: attempts.
+EXPECTED_QUERIES = (2, 5, 4, 5)
 
 
 def _first_page() -> str:
