@@ -125,6 +125,11 @@ def instructor_url() -> str | None:
     return None
 
 
+#: A module joined with its current version.
+_CURRENT_VERSION = (ModuleVersion.module == Module.id) & (
+    ModuleVersion.number == Module.version
+)
+
 #: What learner pages read of a module version (not its catalog metadata).
 VERSION_FOR_LEARNERS = (
     ModuleVersion.id,
@@ -169,11 +174,7 @@ def _current_module():
                 "section_list",
             ),
         )
-        .join(
-            ModuleVersion,
-            on=(ModuleVersion.module == Module.id)
-            & (ModuleVersion.number == Module.version),
-        )
+        .join(ModuleVersion, on=_CURRENT_VERSION)
         .switch(Module)
         .join(
             ModuleProgress,
@@ -187,14 +188,29 @@ def _current_module():
     )
 
 
-def _module(slug: str) -> tuple[Module, ModuleVersion]:
+@Prepared
+def _plain_module():
+    """A module still in the course, by slug, with its current version only."""
+    return (
+        Module.select(Module, *VERSION_FOR_LEARNERS)
+        .join(ModuleVersion, on=_CURRENT_VERSION)
+        .where((Module.slug == Param("slug")) & Module.retired_at.is_null())
+    )
+
+
+def _module(slug: str, standing: bool = True) -> tuple[Module, ModuleVersion]:
     """A module still in the course with its current version, or a 404.
 
-    The module comes with the learner's standing (see :func:`_current_module`).
+    With ``standing`` the module comes with the learner's standing in it (see
+    :func:`_current_module`); the quiz pages, which read attempts themselves,
+    go without it.
     """
-    row = _current_module.first(
-        slug=slug, user=current_user.id, scope=scope_of(g.context)
-    )
+    if standing:
+        row = _current_module.first(
+            slug=slug, user=current_user.id, scope=scope_of(g.context)
+        )
+    else:
+        row = _plain_module.first(slug=slug)
     if row is None:
         raise NotFound("There is no module at this address.")
     return row, row.moduleversion
@@ -225,11 +241,7 @@ def catalog():
     """Every module of the course with the learner's status in each."""
     modules = (
         Module.select(Module, ModuleVersion, Course)
-        .join(
-            ModuleVersion,
-            on=(ModuleVersion.module == Module.id)
-            & (ModuleVersion.number == Module.version),
-        )
+        .join(ModuleVersion, on=_CURRENT_VERSION)
         .switch(Module)
         .join(Course)
         .where(Module.retired_at.is_null())
@@ -286,7 +298,7 @@ def _next_url(module: Module, target: str) -> str:
 @bp.get("/modules/<slug>/quiz")
 def quiz(slug):
     """The quiz: the attempt in progress, else its rules and past attempts."""
-    module, version = _module(slug)
+    module, version = _module(slug, standing=False)
     if not version.quiz:
         raise NotFound("This module has no quiz.")
     view = learner_views.quiz_view(current_user, g.context, module, version)
@@ -297,7 +309,7 @@ def quiz(slug):
 @bp.post("/modules/<slug>/quiz/start")
 def start_quiz(slug):
     """Start an attempt (one per idempotency key) and show it."""
-    module, version = _module(slug)
+    module, version = _module(slug, standing=False)
     if not version.quiz:
         raise NotFound("This module has no quiz.")
     key = request.form.get("key", "")
