@@ -216,21 +216,47 @@ def _module(slug: str, standing: bool = True) -> tuple[Module, ModuleVersion]:
     return row, row.moduleversion
 
 
+@Prepared
+def _attempt():
+    """An attempt of a user in a context scope, with its module and quiz version."""
+    return (
+        QuizAttempt.select(QuizAttempt, Module, *VERSION_FOR_LEARNERS)
+        .join(Module)
+        .switch(QuizAttempt)
+        .join(ModuleVersion)
+        .where(
+            (QuizAttempt.id == Param("id"))
+            & (QuizAttempt.user == Param("user"))
+            & (QuizAttempt.scope == Param("scope"))
+        )
+    )
+
+
 def _own_attempt(attempt_id: int) -> QuizAttempt:
-    """The signed-in user's attempt in this context, or a 404."""
-    attempt = QuizAttempt.get_or_none(
-        (QuizAttempt.id == attempt_id)
-        & (QuizAttempt.user == current_user.id)
-        & (QuizAttempt.scope == scope_of(g.context))
+    """The signed-in user's attempt in this context, or a 404.
+
+    It comes with its module and module version, and with this request's user and
+    context attached, so reading them costs no statement.
+    """
+    attempt = _attempt.first(
+        id=attempt_id, user=current_user.id, scope=scope_of(g.context)
     )
     if attempt is None:
         raise NotFound("There is no attempt of yours at this address.")
+    attempt.user = current_user._get_current_object()
+    if g.context is not None and attempt.context_id == g.context.id:
+        attempt.context = g.context
     return attempt
+
+
+@Prepared
+def _link():
+    return LtiResourceLink.select().where(LtiResourceLink.id == Param("id"))
 
 
 def _launched_link() -> LtiResourceLink | None:
     link_id = session.get(SESSION_RESOURCE_LINK_ID)
-    return LtiResourceLink.get_or_none(LtiResourceLink.id == link_id)
+    return _link.first(id=link_id) if link_id is not None else None
 
 
 # --- views ---------------------------------------------------------------------

@@ -166,7 +166,7 @@ def result_view(attempt: QuizAttempt, context) -> dict:
         len(submitted),
         settings.get("max_attempts", 0),
     )
-    module = Module.get_by_id(attempt.module_id)
+    module = attempt.module
     return {
         "attempt": attempt,
         "module": module,

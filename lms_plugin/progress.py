@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 from peewee import JOIN
 from peewee import SQL
+from peewee import Alias
 from peewee import Case
 from peewee import IntegrityError
 from peewee import PostgresqlDatabase
@@ -313,21 +314,36 @@ def mark_page_complete(progress: ModuleProgress, page: Page, version, link=None)
         return refresh_completion(progress, version, link)
 
 
+@Prepared
+def _section_counts():
+    """The module's current sections, and how many of them the learner completed."""
+    done_page = Page.alias("done_page")
+    done = (
+        PageVisit.select(fn.COUNT(PageVisit.id))
+        .join(done_page, on=PageVisit.page == done_page.id)
+        .where(
+            (done_page.module == Param("module"))
+            & done_page.retired_at.is_null()
+            & (PageVisit.progress == Param("progress"))
+            & PageVisit.completed_at.is_null(False)
+        )
+    )
+    current = (Page.module == Param("module")) & Page.retired_at.is_null()
+    return Page.select(fn.COUNT(Page.id), Alias(done, "done")).where(current)
+
+
 def refresh_completion(progress: ModuleProgress, version: ModuleVersion, link=None):
     """Apply the module's completion rule; a completion is kept once reached."""
     if progress.state == COMPLETED:
         return progress.state
-    pages = pages_of(progress.module_id)
-    done = PageVisit.select().where(
-        (PageVisit.progress == progress)
-        & PageVisit.completed_at.is_null(False)
-        & PageVisit.page.in_([p.id for p in pages])
+    ((pages_total, pages_done),) = _section_counts.raw(
+        module=progress.module_id, progress=progress.id
     )
     settings = version.quiz or {}
     state = module_state(
         version.completion or {},
-        pages_total=len(pages),
-        pages_done=done.count(),
+        pages_total=pages_total,
+        pages_done=pages_done,
         has_quiz=bool(version.quiz),
         passed=progress.passed,
         attempts_exhausted=attempts_left(
@@ -354,19 +370,23 @@ def _store_state(progress, state, version, link) -> None:
 # --- quiz attempts ----------------------------------------------------------
 
 
-def quiz_bank(module: Module) -> dict[str, tuple[int, dict]]:
-    """Current question data of the module's bank: slug -> (version id, data)."""
-    rows = (
+@Prepared
+def _bank():
+    return (
         QuestionVersion.select(QuestionVersion.id, QuestionVersion.data)
         .join(
             Question,
             on=(QuestionVersion.question == Question.id)
             & (QuestionVersion.number == Question.version),
         )
-        .where((Question.module == module) & Question.retired_at.is_null())
+        .where((Question.module == Param("module")) & Question.retired_at.is_null())
         .order_by(Question.position)
     )
-    return {row.data["id"]: (row.id, row.data) for row in rows}
+
+
+def quiz_bank(module: Module) -> dict[str, tuple[int, dict]]:
+    """Current question data of the module's bank: slug -> (version id, data)."""
+    return {row.data["id"]: (row.id, row.data) for row in _bank.rows(module=module)}
 
 
 def attempt_questions(attempt: QuizAttempt) -> list[dict]:
@@ -433,10 +453,10 @@ def start_attempt(
 
     :raises AttemptsExhausted: when the limit is reached.
     """
-    existing = _resumable(user, context, module, key)
+    attempts = attempts_of(user, context, module)
+    existing = _resumable(user, key, attempts)
     if existing is not None:
         return existing
-    attempts = attempts_of(user, context, module)
     settings = version.quiz
     if attempts_left(settings.get("max_attempts", 0), len(attempts)) == 0:
         raise AttemptsExhausted(module.slug)
@@ -447,26 +467,39 @@ def start_attempt(
         with database.atomic():
             return QuizAttempt.create(**row)
     except IntegrityError:  # a concurrent start won the race: use its attempt
-        found = _resumable(user, context, module, key)
+        found = _resumable(user, key, attempts_of(user, context, module))
         if found is None:
             raise
         return found
 
 
-def _resumable(user, context, module, key) -> QuizAttempt | None:
-    """The attempt started with ``key``, else an unfinished one (survives reload)."""
-    by_key = QuizAttempt.get_or_none(QuizAttempt.idempotency_key == key)
+@Prepared
+def _attempt_by_key():
+    return QuizAttempt.select().where(QuizAttempt.idempotency_key == Param("key"))
+
+
+@Prepared
+def _attempt_by_id():
+    return QuizAttempt.select().where(QuizAttempt.id == Param("id"))
+
+
+def _resumable(user, key, attempts: list[QuizAttempt]) -> QuizAttempt | None:
+    """The attempt started with ``key``, else an unfinished one (survives reload).
+
+    ``attempts`` are the user's attempts at the module in this context.
+    """
+    by_key = _attempt_by_key.first(key=key)
     if by_key is not None:
         if by_key.user_id != user.id:
             raise StartKeyTaken("This form has expired. Reload the page and try again.")
         return by_key
-    return unfinished_attempt(attempts_of(user, context, module))
+    return unfinished_attempt(attempts)
 
 
 def unfinished_attempt(attempts: list[QuizAttempt]) -> QuizAttempt | None:
     """The whole row of the attempt in progress among ``attempts``, if any."""
     found = next((a for a in attempts if a.status == ATTEMPT_IN_PROGRESS), None)
-    return QuizAttempt.get_by_id(found.id) if found is not None else None
+    return _attempt_by_id.first(id=found.id) if found is not None else None
 
 
 def _new_attempt(user, context, module, version, key, number, rng) -> dict:
@@ -518,36 +551,52 @@ def save_responses(attempt: QuizAttempt, form: dict[str, list[str]]) -> bool:
     return bool(updated)
 
 
+@Prepared
+def _close_attempt():
+    return QuizAttempt.update(
+        status=ATTEMPT_SUBMITTED,
+        responses=Param("responses", QuizAttempt.responses),
+        earned=Param("earned", QuizAttempt.earned),
+        possible=Param("possible", QuizAttempt.possible),
+        percent=Param("percent", QuizAttempt.percent),
+        passed=Param("passed", QuizAttempt.passed),
+        submitted_at=Param("submitted_at", QuizAttempt.submitted_at),
+    ).where(
+        (QuizAttempt.id == Param("attempt"))
+        & (QuizAttempt.status == ATTEMPT_IN_PROGRESS)
+    )
+
+
 def submit_attempt(
     attempt: QuizAttempt, form: dict[str, list[str]], link: LtiResourceLink | None
 ) -> QuizAttempt:
-    """Score and close an attempt once; a resubmission returns the stored result."""
+    """Score and close an attempt once; a resubmission returns the stored result.
+
+    The attempt's user, context, module and module version are read through its
+    foreign keys; a caller that has them already can attach them to save the
+    statements (``learner`` does).
+    """
     questions = attempt_questions(attempt)
     settings = attempt.module_version.quiz
     responses = parse_responses(questions, form)
     score = quizzes.score_quiz(questions, responses, settings["passing_percent"])
+    scored = {
+        "responses": responses,
+        "earned": score.earned,
+        "possible": score.possible,
+        "percent": score.percent,
+        "passed": score.passed,
+        "submitted_at": utcnow(),
+    }
     with database.atomic():
-        now = utcnow()
-        closed = (
-            QuizAttempt.update(
-                status=ATTEMPT_SUBMITTED,
-                responses=responses,
-                earned=score.earned,
-                possible=score.possible,
-                percent=score.percent,
-                passed=score.passed,
-                submitted_at=now,
-            )
-            .where(
-                (QuizAttempt.id == attempt.id)
-                & (QuizAttempt.status == ATTEMPT_IN_PROGRESS)
-            )
-            .execute()
-        )
-        if closed:
-            _store_items(attempt, questions, score)
-            _after_submit(attempt, settings, link)
-    return QuizAttempt.get_by_id(attempt.id)
+        if not _close_attempt.execute(attempt=attempt.id, **scored):
+            return _attempt_by_id.first(id=attempt.id)  # submitted before
+        attempt.status = ATTEMPT_SUBMITTED
+        for name, value in scored.items():
+            setattr(attempt, name, value)
+        _store_items(attempt, questions, score)
+        _after_submit(attempt, settings, link)
+    return attempt
 
 
 def _store_items(attempt, questions, score: quizzes.QuizScore) -> None:
@@ -580,7 +629,12 @@ def _after_submit(attempt: QuizAttempt, settings: dict, link) -> None:
     ]
     percents = [a.percent for a in submitted]
     passed = any(a.passed for a in submitted)
-    progress = open_progress(attempt.user_id, attempt.context, attempt.module_id)
+    progress = open_progress(attempt.user, attempt.context, attempt.module)
+    progress.user, progress.context, progress.module = (
+        attempt.user,
+        attempt.context,
+        attempt.module,
+    )
     progress.passed = passed
     progress.attempts_used = len(submitted)
     progress.kept_percent = quizzes.kept_percent(
@@ -595,7 +649,7 @@ def _enqueue(progress, post: ScoreToPost, link, submitted) -> None:
     """Hand a score to the passback outbox, inside the caller's transaction."""
     from lms_plugin.passback import enqueue_score  # late: tests replace the module
 
-    module = Module.get_by_id(progress.module_id)
+    module = progress.module
     bound = link if link is not None and link.module_slug == module.slug else None
     extra = None
     if submitted is not None:
@@ -604,7 +658,7 @@ def _enqueue(progress, post: ScoreToPost, link, submitted) -> None:
             "submittedAt": utcnow().isoformat(timespec="milliseconds") + "Z",
         }
     enqueue_score(
-        user=User.get_by_id(progress.user_id),
+        user=progress.user,
         context=progress.context,
         resource_link=bound,
         module_slug=module.slug,

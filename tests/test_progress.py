@@ -294,6 +294,55 @@ def test_module_and_quiz_pages_use_a_constant_number_of_queries(
 EXPECTED_QUERIES = (2, 5, 4, 5)
 
 
+@pytest.mark.parametrize("size", [(2, 4), (8, 16)], ids=["small", "large"])
+def test_starting_and_submitting_use_a_constant_number_of_statements(
+    app, client, platform, size
+):
+    from tests.factories import QUIZ
+    from tests.learner_helpers import csrf
+    from tests.learner_helpers import csrf_of
+    from tests.learner_helpers import current_attempt
+    from tests.learner_helpers import key_of
+
+    pages, questions = size
+    with database.connection_context():
+        quiz = {**QUIZ, "max_attempts": 0}
+        make_quiz_module(pages=pages, questions=questions, slug=SLUG, quiz=quiz)
+    ags = {
+        "scope": ["https://purl.imsglobal.org/spec/lti-ags/scope/score"],
+        "lineitem": "https://platform.example.edu/api/lti/courses/1/line_items/7",
+    }
+    launch_into(client, platform, ags=ags)
+    read_all(client)
+    counts = []
+    for _ in range(3):  # each attempt has a longer history behind it
+        html = client.get(f"/learn/modules/{SLUG}/quiz").get_data(as_text=True)
+        form = {"csrf_token": csrf_of(html), "key": key_of(html)}
+        with count_queries() as started:
+            response = client.post(f"/learn/modules/{SLUG}/quiz/start", data=form)
+        assert response.status_code == 303
+        attempt = current_attempt()
+        form = {"action": "submit", "csrf_token": csrf(client)}
+        with count_queries() as submitted:
+            response = client.post(f"/learn/attempts/{attempt.id}", data=form)
+        assert response.status_code == 303
+        counts.append((started.count, submitted.count))
+    assert counts == [EXPECTED_WRITES] * 3
+    with database.connection_context():  # and every submit reached the outbox
+        from lms_plugin.models.passback import ScorePost
+
+        assert ScorePost.select().count() == 3
+
+
+#: Statements to start an attempt (the user with their membership; the module;
+#: the learner's attempts; the start key; the bank; the insert), and to submit one
+#: (the user; the attempt with its module and version; the launched link; the
+#: drawn questions; close the attempt; its items; the attempts for the kept score;
+#: the progress; the section counts; the progress update; the membership the
+#: outbox locks; the registration; the newest queued timestamp; the queued score).
+EXPECTED_WRITES = (6, 14)
+
+
 def _first_page() -> str:
     from lms_plugin.models.content import Page
 
