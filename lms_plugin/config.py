@@ -50,6 +50,8 @@ DEFAULTS = {
     "AUTO_PUBLISH": True,
     # Largest authored file the content pipeline reads, in bytes.
     "CONTENT_MAX_FILE_BYTES": 1_000_000,
+    # Largest image in a course's assets/ folder the pipeline publishes, in bytes.
+    "CONTENT_MAX_ASSET_BYTES": 2 * 1024 * 1024,
     # The tool's public base URL, e.g. https://tool.example.edu, for places without a
     # request (the CLI's `platform list`). Requests use their own host (PROXY_FIX).
     "BASE_URL": None,

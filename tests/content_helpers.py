@@ -1,6 +1,8 @@
 """Factories for content tests: copies of the sample course to break on purpose."""
 
 import shutil
+import struct
+import zlib
 from pathlib import Path
 
 SAMPLE = Path(__file__).parent / "data" / "courses" / "sample-course"
@@ -33,3 +35,28 @@ def line_of(path: Path, fragment: str) -> int:
         if fragment in line:
             return number
     raise AssertionError(f"{fragment!r} not in {path}")
+
+
+def png(width: int = 2, height: int = 2, colour=lambda x, y: (0, 90, 160)) -> bytes:
+    """A real PNG (8-bit RGB), written with zlib: ``colour(x, y)`` gives each pixel."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    rows = b"".join(
+        b"\0" + b"".join(bytes(colour(x, y)) for x in range(width))
+        for y in range(height)
+    )
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows, 9))
+        + chunk(b"IEND", b"")
+    )
+
+
+#: A tiny JPEG's first bytes (enough for the type check, not a whole picture).
+JPEG_START = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+SVG = b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg"></svg>\n'

@@ -66,7 +66,7 @@ def test_publish_reports_what_changed(runner, tmp_path):
     course = copy_sample(tmp_path)
     first = run(runner, "publish", course)
     assert first.exit_code == 0, first.output
-    assert "added: 1 module(s), 2 page(s), 4 question(s)" in first.output
+    assert "added: 1 asset(s), 1 module(s), 2 page(s), 4 question(s)" in first.output
     assert "    question m01-q004" in first.output
     second = run(runner, "publish", course)
     assert "added: nothing" in second.output
@@ -128,6 +128,7 @@ def test_readme_documents_the_content_commands_and_settings():
         "lms-plugin content preview",
         "`AUTO_PUBLISH`",
         "`CONTENT_MAX_FILE_BYTES`",
+        "`CONTENT_MAX_ASSET_BYTES`",
         "(courses/README.md)",
     ):
         assert text in readme

@@ -75,6 +75,7 @@ def questions() -> dict:
 def test_first_publish_adds_everything(course):
     report = publish(course)
     assert sorted(report.added) == [
+        ("asset", "ask-tell-ask.png"),
         ("module", MODULE),
         ("page", "m01-p01"), ("page", "m01-p02"),
         ("question", "m01-q001"), ("question", "m01-q002"),

@@ -11,12 +11,26 @@ from hypothesis import strategies as st
 from lms_plugin.content.render import markdown_html
 from lms_plugin.content.sanitize import clean_html
 
+#: A published image's URL, and the preview's: the only image srcs kept.
+PUBLISHED = "/content/assets/" + "0123456789abcdef" * 4 + ".png"
+PREVIEW = PUBLISHED.removeprefix("/content/")
+
 PAIRS = [
     ("<script>alert(1)</script>", "alert(1)"),
     ('<a href="javascript:alert(1)">x</a>', "<a>x</a>"),
     ('<a href="JaVaScRiPt:alert(1)">x</a>', "<a>x</a>"),
     ('<a href="vbscript:x">x</a>', "<a>x</a>"),
-    ('<img src="x.png" onerror="alert(1)" alt="a">', '<img src="x.png" alt="a">'),
+    (
+        f'<img src="{PUBLISHED}" onerror="alert(1)" alt="a">',
+        f'<img src="{PUBLISHED}" alt="a">',
+    ),
+    # the static preview's form: relative, named by digest
+    (f'<img src="{PREVIEW}" alt="a">', f'<img src="{PREVIEW}" alt="a">'),
+    (f'<img src="{PUBLISHED[1:]}" alt="a">', '<img alt="a">'),  # not root-relative
+    (f'<img src="/content{PUBLISHED}" alt="a">', '<img alt="a">'),
+    (f'<img src="{PUBLISHED[:-4]}.svg" alt="a">', '<img alt="a">'),
+    ('<img src="assets/x.png" alt="a">', '<img alt="a">'),  # an author's file name
+    ('<img src="x.png" alt="a">', '<img alt="a">'),
     ('<img src="data:image/png;base64,AAAA" alt="a">', '<img alt="a">'),
     ('<img src="https://tracker.example/p.gif" alt="a">', '<img alt="a">'),
     ('<img src="/etc/passwd" alt="a">', '<img alt="a">'),

@@ -39,7 +39,9 @@ def auto_publish(app: Flask) -> None:
             if not Course.table_exists() or Course.select().exists():
                 return
         reports = publish_path(
-            app.config["COURSES_DIR"], app.config["CONTENT_MAX_FILE_BYTES"]
+            app.config["COURSES_DIR"],
+            app.config["CONTENT_MAX_FILE_BYTES"],
+            app.config["CONTENT_MAX_ASSET_BYTES"],
         )
     except Exception:  # a bad course must never stop the tool from starting
         log.exception("publishing %s on start failed", app.config["COURSES_DIR"])

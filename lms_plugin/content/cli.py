@@ -24,8 +24,13 @@ def _path(path: Path | None) -> Path:
     return path or Path(current_app.config["COURSES_DIR"])
 
 
-def _max_bytes() -> int:
-    return int(current_app.config["CONTENT_MAX_FILE_BYTES"])
+def _limits() -> tuple[int, int]:
+    """The size limits: (authored file, image), from the configuration."""
+    config = current_app.config
+    return (
+        int(config["CONTENT_MAX_FILE_BYTES"]),
+        int(config["CONTENT_MAX_ASSET_BYTES"]),
+    )
 
 
 def _echo_problems(problems) -> None:
@@ -46,7 +51,7 @@ def validate_command(path, strict, as_json) -> None:
     """Check courses (default COURSES_DIR) and list every problem."""
     from lms_plugin.content.validate import validate_path
 
-    problems = validate_path(_path(path), _max_bytes())
+    problems = validate_path(_path(path), *_limits())
     if as_json:
         rows = [vars(p) for p in problems]
         click.echo(json.dumps({"problems": rows, "summary": _summary(problems)}))
@@ -64,7 +69,7 @@ def publish_command(path) -> None:
     from lms_plugin.content.publish import publish_path
 
     try:
-        reports = publish_path(_path(path), _max_bytes())
+        reports = publish_path(_path(path), *_limits())
     except DatabaseError as error:  # nothing was committed: one transaction
         message = f"database error, nothing published: {error}"
         raise click.ClickException(message) from error
@@ -107,7 +112,7 @@ def preview_command(path, out) -> None:
     """Write a static HTML preview of courses at PATH into OUT for reviewers."""
     from lms_plugin.content.preview import write_preview
 
-    problems, index = write_preview(path, out, _max_bytes())
+    problems, index = write_preview(path, out, *_limits())
     _echo_problems(problems)
     if index is None:
         click.echo(f"no preview written ({_summary(problems)})")

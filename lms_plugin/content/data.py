@@ -6,6 +6,7 @@ any stage can point an author at the exact line of a problem.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 
@@ -115,6 +116,26 @@ class Module:
 
 
 @dataclass(frozen=True)
+class AssetFile:
+    """A file in a course's ``assets/`` folder, as found on disk (bytes not kept)."""
+
+    name: str  # the file name, as ``assets/<name>`` refers to it
+    path: str  # where it is, for messages and for publish to read it
+    size: int
+    kind: str | None  # what its first bytes are (images.sniff), None: not an image
+    digest: str | None  # SHA-256 of the bytes; None when over the size limit
+
+
+@dataclass(frozen=True)
+class Assets:
+    """A course's ``assets/`` folder: its files by name, and the size limit."""
+
+    folder: str  # the folder's display path
+    files: Mapping[str, AssetFile] = field(default_factory=dict)
+    max_bytes: int = 0
+
+
+@dataclass(frozen=True)
 class Course:
     """A course folder: metadata, course-wide references, the module list."""
 
@@ -125,3 +146,4 @@ class Course:
     module_ids: tuple[str, ...] = ()
     module_folders: tuple[str, ...] = ()  # folders present under modules/
     problems: tuple[Problem, ...] = ()
+    assets: Assets | None = field(default=None, repr=False)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from lms_plugin.content import images
+from lms_plugin.content.data import Assets
 from lms_plugin.content.data import Node
 from lms_plugin.content.questions import Checker
 from lms_plugin.content.questions import normalize_answer
@@ -52,8 +54,13 @@ DANGEROUS_HTML = re.compile(
 SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
 
 
-def check_markdown(c: Checker, text, first_line: int, label: str) -> None:
-    """Report raw HTML, unsafe links, bad images and unknown callouts in Markdown."""
+def check_markdown(
+    c: Checker, text, first_line: int, label: str, assets: Assets | None = None
+) -> None:
+    """Report raw HTML, unsafe links, bad images and unknown callouts in Markdown.
+
+    With the course's ``assets``, each image must also be a usable file there.
+    """
     if not isinstance(text, str):
         return
     if ":::" in text:
@@ -65,7 +72,7 @@ def check_markdown(c: Checker, text, first_line: int, label: str) -> None:
         if token.type == "html_block":
             _raw_html(c, line, token.content, label)
         for child in token.children or ():
-            _check_inline(c, child, line, label)
+            _check_inline(c, child, line, label, assets)
 
 
 def _check_callouts(c: Checker, text: str, first_line: int, label: str) -> None:
@@ -87,13 +94,13 @@ def _raw_html(c: Checker, line: int, content: str, label: str) -> None:
         c.warn(line, f"{label}: raw HTML is shown as text, not rendered ({snippet!r})")
 
 
-def _check_inline(c: Checker, token, line: int, label: str) -> None:
+def _check_inline(c: Checker, token, line: int, label: str, assets) -> None:
     if token.type == "html_inline":
         _raw_html(c, line, token.content, label)
     elif token.type == "link_open":
         _check_link(c, str(token.attrGet("href") or ""), line, label)
     elif token.type == "image":
-        _check_image(c, token, line, label)
+        _check_image(c, token, line, label, assets)
 
 
 def _check_link(c: Checker, href: str, line: int, label: str) -> None:
@@ -106,14 +113,74 @@ def _check_link(c: Checker, href: str, line: int, label: str) -> None:
         )
 
 
-def _check_image(c: Checker, token, line: int, label: str) -> None:
+def _check_image(c: Checker, token, line: int, label: str, assets) -> None:
     src = str(token.attrGet("src") or "")
+    shown = src if len(src) < 60 else src[:57] + "..."
     if not token.content.strip():
         c.error(line, f"{label}: image '{src}' needs alt text: ![what it shows]({src})")
+    name = images.asset_name(src)
     if SCHEME.match(src) or src.startswith(("/", "\\")) or ".." in src:
-        c.error(line, f"{label}: image '{src[:60]}' must be a local assets/ path")
-    elif not src.startswith("assets/"):
-        c.warn(line, f"{label}: image '{src}' should live under assets/")
+        c.error(
+            line,
+            f"{label}: image '{shown}' must be a local assets/ path: a file in the "
+            "course's assets/ folder, written assets/<name> (images from other "
+            "sites are not allowed)",
+        )
+    elif name is None:
+        c.error(
+            line,
+            f"{label}: image '{shown}' must be written assets/<name>, a file directly "
+            "in the course's assets/ folder; other paths cannot be shown to learners",
+        )
+    elif assets is not None:
+        problem = asset_problem(assets, name)
+        if problem:
+            c.error(line, f"{label}: image '{src}' {problem}")
+
+
+def asset_problem(assets: Assets, name: str) -> str | None:
+    """Why ``assets/<name>`` cannot be published, or None when it can."""
+    where = f"{assets.folder}/{name}"
+    found = assets.files.get(name)
+    if found is None:
+        return f"is missing: there is no file {where}" + _same_but_case(assets, name)
+    wanted = images.kind_of_name(name)
+    if found.kind == "svg" or name.lower().endswith((".svg", ".svgz")):
+        return (
+            "is an SVG; SVG is not allowed because it can carry script. "
+            "Export it as PNG (or JPEG for photographs)"
+        )
+    if wanted is None:
+        return f"has an unsupported type ({where}): use {_allowed()}"
+    if found.kind != wanted:
+        label = images.IMAGE_TYPES[wanted].label
+        actual = (
+            f"a {images.IMAGE_TYPES[found.kind].label} image"
+            if found.kind in images.IMAGE_TYPES
+            else "not a PNG, JPEG, GIF or WebP image"
+        )
+        return (
+            f"is not a {label} file: {where} is {actual}. Save or export it as "
+            f"{label}, or give it the extension of what it is"
+        )
+    if found.digest is None:
+        return (
+            f"is too big: {where} is {found.size:,} bytes; the limit is "
+            f"{assets.max_bytes:,} (CONTENT_MAX_ASSET_BYTES). Make it smaller"
+        )
+    return None
+
+
+def _same_but_case(assets: Assets, name: str) -> str:
+    others = [other for other in assets.files if other.lower() == name.lower()]
+    if not others:
+        return ""
+    return f" (there is assets/{others[0]}: names are case-sensitive)"
+
+
+def _allowed() -> str:
+    extensions = [e for t in images.IMAGE_TYPES.values() for e in t.extensions]
+    return "PNG, JPEG, GIF or WebP (" + ", ".join(f".{e}" for e in extensions) + ")"
 
 
 def check_phi(c: Checker, text, line: int, label: str, vignette: bool = True) -> None:

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import yaml
 
+from lms_plugin.content.data import AssetFile
+from lms_plugin.content.data import Assets
 from lms_plugin.content.data import Course
 from lms_plugin.content.data import Module
 from lms_plugin.content.data import Node
@@ -23,6 +25,9 @@ from lms_plugin.content.data import Page
 from lms_plugin.content.data import Problem
 from lms_plugin.content.data import Question
 from lms_plugin.content.data import Reference
+from lms_plugin.content.images import HEAD_BYTES
+from lms_plugin.content.images import MAX_ASSET_BYTES
+from lms_plugin.content.images import sniff
 
 #: Default per-file size limit (CONTENT_MAX_FILE_BYTES overrides it).
 MAX_FILE_BYTES = 1_000_000
@@ -301,8 +306,36 @@ def _optional(parser, path: Path, max_bytes: int):
     return parser(path, max_bytes)
 
 
-def parse_course(root: Path, max_bytes: int = MAX_FILE_BYTES) -> Course:
-    """Parse course.yaml and course-wide references (modules come lazily)."""
+def parse_assets(root: Path, max_bytes: int = MAX_ASSET_BYTES) -> Assets:
+    """What each file directly in the course's ``assets/`` folder is (no bytes kept).
+
+    Files over ``max_bytes`` are not hashed; validation reports them where used.
+    """
+    folder = Path(root) / "assets"
+    found = {}
+    if folder.is_dir():
+        for path in sorted(p for p in folder.iterdir() if p.is_file()):
+            found[path.name] = _asset_file(path, max_bytes)
+    return Assets(folder=display_path(folder), files=found, max_bytes=max_bytes)
+
+
+def _asset_file(path: Path, max_bytes: int) -> AssetFile:
+    size = path.stat().st_size
+    digest = None
+    with path.open("rb") as handle:
+        head = handle.read(HEAD_BYTES)
+        if size <= max_bytes:
+            digest = hashlib.sha256(head + handle.read()).hexdigest()
+    return AssetFile(path.name, str(path), size, sniff(head), digest)
+
+
+def parse_course(
+    root: Path, max_bytes: int = MAX_FILE_BYTES, max_asset_bytes: int = MAX_ASSET_BYTES
+) -> Course:
+    """Parse course.yaml, course-wide references and what is in ``assets/``.
+
+    Modules come lazily (:func:`iter_modules`).
+    """
     root = Path(root)
     problems: list[Problem] = []
     meta, more = load_yaml_file(root / "course.yaml", max_bytes)
@@ -326,6 +359,7 @@ def parse_course(root: Path, max_bytes: int = MAX_FILE_BYTES) -> Course:
         module_ids=module_ids,
         module_folders=folders,
         problems=tuple(problems),
+        assets=parse_assets(root, max_asset_bytes),
     )
 
 

@@ -5,6 +5,11 @@ changed (by content hash), retires what disappeared, and writes nothing at all w
 any problem is an error or when no file changed since the last publish. The only
 stage that imports models. Modules stream through one at a time; rows are written
 in bulk, in chunks, so a large course needs flat memory and few round trips.
+
+Images used in the Markdown are stored as :class:`Asset` rows keyed by the SHA-256
+of their bytes (only those not stored yet are written), and the rendered HTML points
+at them by digest; the digests of a text's images are part of its content hash, so a
+changed image is a changed page, question or module.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from pathlib import Path
 
 from peewee import chunked
 
+from lms_plugin.content import images as image_rules
+from lms_plugin.content.data import AssetFile
 from lms_plugin.content.data import Course as ParsedCourse
 from lms_plugin.content.data import Module as ParsedModule
 from lms_plugin.content.data import Problem
@@ -30,6 +37,7 @@ from lms_plugin.content.parse import source_digest
 from lms_plugin.content.questions import normalize
 from lms_plugin.content.render import RENDER_VERSION
 from lms_plugin.content.render import cited_keys
+from lms_plugin.content.render import image_names
 from lms_plugin.content.render import markdown_html
 from lms_plugin.content.render import render_page
 from lms_plugin.content.render import render_question
@@ -37,6 +45,7 @@ from lms_plugin.content.validate import CourseIndex
 from lms_plugin.content.validate import validate_course
 from lms_plugin.content.validate import validate_module
 from lms_plugin.db import database
+from lms_plugin.models.content import Asset
 from lms_plugin.models.content import Course
 from lms_plugin.models.content import Module
 from lms_plugin.models.content import ModuleVersion
@@ -77,18 +86,26 @@ def content_hash(*parts) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def publish_path(path: Path, max_bytes: int = MAX_FILE_BYTES) -> list[PublishReport]:
+def publish_path(
+    path: Path,
+    max_bytes: int = MAX_FILE_BYTES,
+    max_asset_bytes: int = image_rules.MAX_ASSET_BYTES,
+) -> list[PublishReport]:
     """Publish every course at ``path`` (a course folder or a folder of courses)."""
     roots = find_courses(Path(path))
     if not roots:
         problem = Problem(str(path), 1, "no course.yaml found here or one level below")
         return [PublishReport(course=str(path), problems=[problem])]
-    return [publish_course(root, max_bytes) for root in roots]
+    return [publish_course(root, max_bytes, max_asset_bytes) for root in roots]
 
 
-def publish_course(root: Path, max_bytes: int = MAX_FILE_BYTES) -> PublishReport:
+def publish_course(
+    root: Path,
+    max_bytes: int = MAX_FILE_BYTES,
+    max_asset_bytes: int = image_rules.MAX_ASSET_BYTES,
+) -> PublishReport:
     """Validate and publish one course folder; write nothing if anything is wrong."""
-    course = parse_course(Path(root), max_bytes)
+    course = parse_course(Path(root), max_bytes, max_asset_bytes)
     report = PublishReport(course=course.id)
     digest = source_digest(Path(root), salt=RENDER_VERSION)
     with database.connection_context():
@@ -121,8 +138,9 @@ def _publish(course, row, digest, report: PublishReport, max_bytes: int) -> None
     report.problems += _slugs_taken_elsewhere(course, row)
     if course.meta is None:
         raise _Abort
-    row = _upsert_course(course, row, digest)
-    writer = _Writer(row, report)
+    writer = _Writer(report, course)
+    row = writer.course = _upsert_course(course, row, digest, writer)
+    writer.load_existing()
     index.published_types = writer.question_types()
     writer.references(course.references, None, index.references)
     for module in iter_modules(course, max_bytes):
@@ -149,11 +167,12 @@ def _slugs_taken_elsewhere(course: ParsedCourse, row) -> list[Problem]:
     ]
 
 
-def _upsert_course(course: ParsedCourse, row, digest: str) -> Course:
+def _upsert_course(course: ParsedCourse, row, digest: str, writer) -> Course:
     meta = course.meta
+    writer.images_in(meta.get("summary"))  # its images are stored with the rest
     fields = {
         "title": str(meta.get("title", "")),
-        "summary_html": markdown_html(meta.get("summary")),
+        "summary_html": markdown_html(meta.get("summary"), images=writer.urls),
         "version": str(meta.get("version", "")),
         "audiences": list(meta.get("audiences") or []),
         "source_hash": digest,
@@ -183,6 +202,21 @@ def _refs_used(value, listed=()) -> set[str]:
     return keys
 
 
+def _images_used(value) -> set[str]:
+    """File names of the assets/ images in every text of a nested value."""
+    if isinstance(value, str):
+        return image_names(value)
+    items = value.values() if isinstance(value, dict) else value
+    if not isinstance(value, dict | list):
+        return set()
+    return set().union(*map(_images_used, items)) if items else set()
+
+
+def _nonempty(used: dict) -> tuple:
+    """``(used,)`` when a text shows images, else ``()``: a hash part only if any."""
+    return (used,) if used else ()
+
+
 def _ref_texts(keys, refs) -> dict:
     return {key: _plain(refs[key].data) for key in sorted(keys) if key in refs}
 
@@ -190,8 +224,16 @@ def _ref_texts(keys, refs) -> dict:
 class _Writer:
     """Compares parsed items with the published ones and writes the differences."""
 
-    def __init__(self, course: Course, report: PublishReport):
-        self.course, self.report, self.now = course, report, utcnow()
+    def __init__(self, report: PublishReport, parsed: ParsedCourse):
+        self.report, self.now = report, utcnow()
+        self.course: Course | None = None  # the row, once upserted
+        self.assets = parsed.assets.files if parsed.assets else {}
+        self.urls = image_rules.urls(parsed.assets)  # file name -> served URL
+        self.pending_assets: dict[str, AssetFile] = {}  # digest -> file
+        self.seen_assets: set[str] = set()
+
+    def load_existing(self) -> None:
+        """Read what the course has published (after the course row exists)."""
         # Only the columns compared, as tuples: flat memory however big the course.
         self.modules = self._existing(
             Module, Module.slug, Module.position, Module.version
@@ -252,10 +294,27 @@ class _Writer:
         if sum(len(rows) for rows in self.pending.values()) >= CHUNK:
             self.flush()
 
+    def images_in(self, value) -> dict[str, str]:
+        """Name -> URL of the images in a nested value; queue them to be stored.
+
+        Empty for most texts, and then left out of content hashes so that they
+        stay what they were before images existed.
+        """
+        names = _images_used(value)
+        used = {name: self.urls[name] for name in names if name in self.urls}
+        for name in used:
+            found = self.assets[name]
+            if found.digest not in self.seen_assets:
+                self.seen_assets.add(found.digest)
+                self.pending_assets[found.digest] = found
+        return used
+
     def _module_row(self, module: ParsedModule, position: int, refs) -> None:
         meta = _plain(module.meta)
         quiz = _plain(module.quiz) if module.quiz is not None else None
-        digest = content_hash("module", meta, quiz, _ref_texts(_refs_used(meta), refs))
+        shown = _nonempty(self.images_in(meta.get("summary")))
+        refs_used = _ref_texts(_refs_used(meta), refs)
+        digest = content_hash("module", meta, quiz, refs_used, *shown)
         self.seen["module"].add(module.id)
         old = self.modules.get(module.id)
         new_version = old is None or old.content_hash != digest
@@ -273,7 +332,7 @@ class _Writer:
         )  # fmt: skip
         if new_version:
             self.pending["module_version"].append(
-                _module_version(module.id, version, digest, meta, quiz, refs)
+                _module_version(module.id, version, digest, meta, quiz, self.urls)
             )
 
     def references(self, references, module_slug, refs) -> None:
@@ -300,7 +359,8 @@ class _Writer:
         meta = _plain(page.meta)
         listed = meta.get("references") or []
         used = _refs_used(page.body, listed)
-        digest = content_hash("page", meta, page.body, _ref_texts(used, refs))
+        shown = _nonempty(self.images_in(page.body))
+        digest = content_hash("page", meta, page.body, _ref_texts(used, refs), *shown)
         self.seen["page"].add(page.id)
         old = self.pages.get(page.id)
         if self._same(old, digest, module_slug, position):
@@ -312,7 +372,9 @@ class _Writer:
                 "course": self.course.id, "module": module_slug, "slug": page.id,
                 "position": position, "title": str(meta.get("title", "")),
                 "type": meta.get("type"),
-                "body_html": render_page(page.id, page.body, listed, refs),
+                "body_html": render_page(
+                    page.id, page.body, listed, refs, self.urls
+                ),
                 "est_minutes": meta.get("est_minutes"),
                 "objectives": list(meta.get("objectives") or []),
                 "references": list(listed), "jurisdiction": meta.get("jurisdiction"),
@@ -322,7 +384,9 @@ class _Writer:
 
     def _question(self, module_slug: str, position: int, question, refs) -> None:
         data = normalize(question.data)
-        digest = content_hash("question", data, _ref_texts(_refs_used(data), refs))
+        shown = _nonempty(self.images_in(data))
+        refs_used = _ref_texts(_refs_used(data), refs)
+        digest = content_hash("question", data, refs_used, *shown)
         self.seen["question"].add(question.id)
         old = self.questions.get(question.id)
         new_version = old is None or old.content_hash != digest
@@ -344,17 +408,50 @@ class _Writer:
             self.pending["question_version"].append(
                 {
                     "question": question.id, "number": version,
-                    "content_hash": digest, "data": render_question(data, refs),
+                    "content_hash": digest,
+                    "data": render_question(data, refs, self.urls),
                     "created_at": self.now,
                 }
             )  # fmt: skip
 
     def flush(self) -> None:
-        """Write every queued row: bulk upserts in dependency order."""
+        """Write every queued row: new images, then bulk upserts in dependency order."""
+        self._flush_assets()
         for name in _FLUSH_ORDER:
             rows, self.pending[name] = self.pending[name], []
             if rows:
                 getattr(self, f"_flush_{name}")(rows)
+
+    def _flush_assets(self) -> None:
+        """Store the queued images the database does not hold yet, one per INSERT.
+
+        One at a time: an image may be megabytes. The bytes are read again here
+        and must still be what validation saw.
+        """
+        queued, self.pending_assets = self.pending_assets, {}
+        for batch in chunked(list(queued), CHUNK):
+            stored = Asset.select(Asset.digest).where(Asset.digest.in_(batch))
+            known = {digest for (digest,) in stored.tuples()}
+            for digest in batch:
+                if digest not in known:
+                    self._store_asset(queued[digest])
+
+    def _store_asset(self, found: AssetFile) -> None:
+        data = Path(found.path).read_bytes()
+        if hashlib.sha256(data).hexdigest() != found.digest:
+            message = f"assets/{found.name} changed while publishing; publish again"
+            self.report.problems.append(
+                Problem(display_path(Path(found.path)), 1, message)
+            )
+            raise _Abort
+        Asset.insert(
+            digest=found.digest,
+            media_type=image_rules.IMAGE_TYPES[found.kind].media_type,
+            byte_size=len(data),
+            data=data,
+            created_at=self.now,
+        ).on_conflict_ignore().execute()  # another publish may have stored it
+        self.report.added.append(("asset", found.name))
 
     def _flush_module(self, rows) -> None:
         _upsert(Module, rows, [Module.slug])
@@ -420,13 +517,13 @@ _FLUSH_ORDER = (
 )  # fmt: skip
 
 
-def _module_version(slug, number, digest, meta: dict, quiz, refs) -> dict:
+def _module_version(slug, number, digest, meta: dict, quiz, urls) -> dict:
     completion = {"require_all_pages": True, "require_quiz_pass": True}
     completion.update(meta.get("completion") or {})
     return {
         "module": slug, "number": number, "content_hash": digest,
         "title": str(meta.get("title", "")),
-        "summary_html": markdown_html(meta.get("summary")),
+        "summary_html": markdown_html(meta.get("summary"), images=urls),
         "est_minutes": meta.get("est_minutes"),
         "objectives": meta.get("objectives") or [],
         "competencies": meta.get("competencies") or {},

@@ -1,9 +1,11 @@
 """Markdown to sanitized HTML: the CommonMark subset of courses/FORMAT.md.
 
 markdown-it-py with raw HTML off (it is escaped, never rendered), tables,
-strikethrough, ``:::`` callouts rendered as labelled ``<aside>`` landmarks, and
+strikethrough, ``:::`` callouts rendered as labelled ``<aside>`` landmarks,
 ``[@key]`` citations numbered per page (or per question) with the reference list
-appended. Every output passes through ``sanitize.clean_html``.
+appended, and images whose ``assets/<name>`` source is replaced by the URL of the
+published file (an ``images`` mapping, src -> URL, given by the caller). Every
+output passes through ``sanitize.clean_html``.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from markdown_it.rules_inline import StateInline
 from mdit_py_plugins.container import container_plugin
 
 from lms_plugin.content.data import Reference
+from lms_plugin.content.images import asset_name
 from lms_plugin.content.sanitize import clean_html
 from lms_plugin.content.sanitize import clean_many
 
@@ -86,12 +89,28 @@ def _alignment_to_class(state) -> None:
             token.attrSet("class", f"align-{match.group(1)}")
 
 
+def _image_urls(state) -> None:
+    # Images point at the published file (env["images"]: assets/<name> -> URL).
+    urls = state.env.get("images")
+    if urls is None:
+        return
+    for token in state.tokens:
+        for child in token.children or ():
+            if child.type == "image":
+                url = urls.get(asset_name(str(child.attrGet("src") or "")))
+                if url is None:
+                    child.attrs.pop("src", None)  # never a path the tool cannot serve
+                else:
+                    child.attrSet("src", url)
+
+
 def _build(*, lint: bool = False) -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": lint, "linkify": False})
     md.enable(["table", "strikethrough"])
     md.inline.ruler.before("link", "citation", _citation_rule)
     md.add_render_rule("citation", _render_citation)
     md.core.ruler.push("align_to_class", _alignment_to_class)
+    md.core.ruler.push("image_urls", _image_urls)
     for name in CALLOUTS:
         container_plugin(md, name, render=_callout_renderer(name))
     if lint:
@@ -157,18 +176,26 @@ def _reference_html(ref: Reference) -> str:
     return text
 
 
-def markdown_html(text, citations: Citations | None = None, inline=False) -> str:
+#: Image file name -> the URL it is published at.
+Images = Mapping[str, str]
+
+
+def markdown_html(
+    text, citations: Citations | None = None, inline=False, images: Images | None = None
+) -> str:
     """Render Markdown ``text`` to sanitized HTML (``inline``: no paragraph)."""
     plain = _plain_inline(text) if inline else None
-    return plain if plain is not None else clean_html(_raw(text, citations, inline))
+    if plain is not None:
+        return plain
+    return clean_html(_raw(text, citations, inline, images))
 
 
 #: Control characters have no place in course text; browsers would show junk.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-def _raw(text, citations: Citations | None, inline: bool) -> str:
-    env = {"citations": citations}
+def _raw(text, citations: Citations | None, inline: bool, images=None) -> str:
+    env = {"citations": citations, "images": images}
     source = _CONTROL.sub("", str(text or ""))
     return _md.renderInline(source, env) if inline else _md.render(source, env)
 
@@ -190,6 +217,20 @@ def lint_tokens(text: str):
     return _lint_md.parse(str(text or ""), {})
 
 
+def image_names(text) -> set[str]:
+    """The file names of the ``assets/<name>`` images in Markdown ``text``."""
+    text = str(text or "")
+    if "![" not in text:  # every CommonMark image starts so
+        return set()
+    names = set()
+    for token in _md.parse(text, {}):
+        for child in token.children or ():
+            if child.type == "image":
+                names.add(asset_name(str(child.attrGet("src") or "")))
+    names.discard(None)
+    return names
+
+
 def cited_keys(text) -> list[str]:
     """Every citation key used in ``text``, in order."""
     groups = CITATION.findall(str(text or ""))
@@ -206,8 +247,9 @@ _ENTRY_FIELDS = {
 class _Batch:
     """Markdown fields of one question, sanitized together in one pass."""
 
-    def __init__(self, citations: Citations):
+    def __init__(self, citations: Citations, images: Images | None):
         self.citations = citations
+        self.images = images
         self.targets: list[tuple[dict, str | int]] = []
         self.raw: list[str] = []
 
@@ -217,7 +259,7 @@ class _Batch:
             target[key] = plain
         else:
             self.targets.append((target, key))
-            self.raw.append(_raw(text, self.citations, inline))
+            self.raw.append(_raw(text, self.citations, inline, self.images))
 
     def finish(self) -> None:
         for (target, key), cleaned in zip(
@@ -226,9 +268,11 @@ class _Batch:
             target[key] = cleaned
 
 
-def render_question(q: dict, refs: Mapping[str, Reference]) -> dict:
+def render_question(
+    q: dict, refs: Mapping[str, Reference], images: Images | None = None
+) -> dict:
     """Add ``X_html`` beside every Markdown field ``X`` of a normalized question."""
-    batch = _Batch(Citations(refs, scope=str(q.get("id", "q"))))
+    batch = _Batch(Citations(refs, scope=str(q.get("id", "q"))), images)
     out = dict(q)
     for key in ("stimulus", "stem"):
         if isinstance(q.get(key), str):
@@ -245,7 +289,9 @@ def render_question(q: dict, refs: Mapping[str, Reference]) -> dict:
         for key, text in q["feedback"].items():
             batch.add(out["feedback_html"], key, text, inline=True)
     if isinstance(q.get("questions"), list):
-        out["questions"] = [render_question(child, refs) for child in q["questions"]]
+        out["questions"] = [
+            render_question(child, refs, images) for child in q["questions"]
+        ]
     _add_rationale(q, out, batch)
     batch.finish()
     return out
@@ -254,7 +300,11 @@ def render_question(q: dict, refs: Mapping[str, Reference]) -> dict:
 def _add_rationale(q: dict, out: dict, batch: _Batch) -> None:
     # The reference list closes the rationale (a case set without one: the stimulus).
     tail = "rationale" if isinstance(q.get("rationale"), str) else "stimulus"
-    body = _raw(q.get(tail), batch.citations, False) if tail == "rationale" else ""
+    body = (
+        _raw(q.get(tail), batch.citations, False, batch.images)
+        if tail == "rationale"
+        else ""
+    )
     listed = q.get("references") if isinstance(q.get("references"), list) else ()
     references = batch.citations.list_raw(listed=listed, heading=3)
     if tail == "rationale":
@@ -275,7 +325,14 @@ def _entry(entry, keys, batch: _Batch):
     return out
 
 
-def render_page(page_id: str, body: str, listed, refs: Mapping[str, Reference]) -> str:
+def render_page(
+    page_id: str,
+    body: str,
+    listed,
+    refs: Mapping[str, Reference],
+    images: Images | None = None,
+) -> str:
     """A page body as sanitized HTML with its numbered reference list appended."""
     citations = Citations(refs, scope=page_id)
-    return markdown_html(body, citations) + citations.list_html(listed=listed or ())
+    html_body = markdown_html(body, citations, images=images)
+    return html_body + citations.list_html(listed=listed or ())

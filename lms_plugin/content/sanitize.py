@@ -3,12 +3,15 @@
 Rendered Markdown passes through :func:`clean_html` before it is stored in an
 ``_html`` column. Markdown is rendered with raw HTML off, so this is defence in
 depth: whatever slips through, only these tags, attributes and URL schemes survive.
+An image keeps its ``src`` only when it is a published image's URL (by digest).
 """
 
 import re
 
 import bleach
 from bleach.html5lib_shim import Filter
+
+from lms_plugin.content.images import PUBLISHED_SRC
 
 TAGS = frozenset(
     {
@@ -27,7 +30,6 @@ _CLASS = re.compile(
 )
 _ANCHOR_ID = re.compile(r"^(ref|cite|refs)-[a-z0-9-]+$")
 _FRAGMENT = re.compile(r"^#(ref|cite)-[a-z0-9-]+$")
-_LOCAL_SRC = re.compile(r"^(?![a-zA-Z][a-zA-Z0-9+.-]*:)(?!/)(?!.*\.\.)[^\s\\]+$")
 
 
 def _attribute_allowed(tag: str, name: str, value: str) -> bool:
@@ -49,7 +51,7 @@ def _href_allowed(value: str) -> bool:
 
 _ATTRIBUTES = {
     "a": {"href": _href_allowed, "title": True, "rel": True, "target": "_blank".__eq__},
-    "img": {"src": lambda v: bool(_LOCAL_SRC.match(v)), "alt": True, "title": True},
+    "img": {"src": lambda v: bool(PUBLISHED_SRC.match(v)), "alt": True, "title": True},
     "aside": {"aria-label": True},
     "section": {"aria-labelledby": lambda v: bool(_ANCHOR_ID.match(v))},
     "ol": {"start": str.isdigit},

@@ -13,6 +13,7 @@ from dataclasses import field
 from pathlib import Path
 
 from lms_plugin.content import lint
+from lms_plugin.content.data import Assets
 from lms_plugin.content.data import Course
 from lms_plugin.content.data import Module
 from lms_plugin.content.data import Node
@@ -20,6 +21,7 @@ from lms_plugin.content.data import NodeList
 from lms_plugin.content.data import Page
 from lms_plugin.content.data import Problem
 from lms_plugin.content.data import Reference
+from lms_plugin.content.images import MAX_ASSET_BYTES
 from lms_plugin.content.parse import MAX_FILE_BYTES
 from lms_plugin.content.parse import PAGE_NAME
 from lms_plugin.content.parse import display_path
@@ -51,6 +53,8 @@ class CourseIndex:
     ids: dict[str, str] = field(default_factory=dict)  # id -> "path:line"
     #: question id -> type as published (publish fills it to catch type changes)
     published_types: dict[str, str] = field(default_factory=dict)
+    #: the course's assets/ folder, which images must come from
+    assets: Assets | None = None
 
     def claim(self, c: Checker, value, line: int, what: str) -> bool:
         """Register a course-wide id; report malformed or duplicate ones."""
@@ -68,14 +72,16 @@ class CourseIndex:
         return True
 
 
-def validate_path(path: Path, max_bytes: int = MAX_FILE_BYTES) -> list[Problem]:
+def validate_path(
+    path: Path, max_bytes: int = MAX_FILE_BYTES, max_asset_bytes: int = MAX_ASSET_BYTES
+) -> list[Problem]:
     """Validate every course at ``path`` (a course folder or a folder of courses)."""
     roots = find_courses(Path(path))
     if not roots:
         return [Problem(str(path), 1, "no course.yaml found here or one level below")]
     problems = []
     for root in roots:
-        course = parse_course(root, max_bytes)
+        course = parse_course(root, max_bytes, max_asset_bytes)
         index = CourseIndex()
         problems += validate_course(course, index)
         for module in iter_modules(course, max_bytes):
@@ -88,6 +94,7 @@ def validate_course(course: Course, index: CourseIndex) -> list[Problem]:
     path = display_path(Path(course.root) / "course.yaml")
     c = Checker(path)
     c.problems += course.problems
+    index.assets = course.assets
     meta = course.meta
     if meta is None:
         return c.problems
@@ -96,7 +103,9 @@ def validate_course(course: Course, index: CourseIndex) -> list[Problem]:
         c.error(meta.line_of("id"), f"course id must equal its folder name '{folder}'")
     c.text(meta, "title", "course")
     summary_line = meta.line_of("summary") + 1
-    lint.check_markdown(c, meta.get("summary"), summary_line, "course summary")
+    lint.check_markdown(
+        c, meta.get("summary"), summary_line, "course summary", index.assets
+    )
     _check_module_list(c, course, meta)
     index.references = _check_references(c, course.references, index)
     return c.problems
@@ -188,7 +197,8 @@ def _check_module_meta(m: _ModuleCheck) -> None:
     m.index.claim(c, m.module.id, meta.line_of("id"), "module")
     c.text(meta, "title", "module")
     if c.text(meta, "summary", "module"):
-        lint.check_markdown(c, meta["summary"], meta.line_of("summary") + 1, "summary")
+        line = meta.line_of("summary") + 1
+        lint.check_markdown(c, meta["summary"], line, "summary", m.index.assets)
     _require_minutes(c, meta, "module")
     objectives = meta.get("objectives")
     if not isinstance(objectives, NodeList) or not objectives:
@@ -258,7 +268,7 @@ def _check_page(m: _ModuleCheck, page: Page) -> int:
     _check_objective_refs(m, c, meta, label)
     listed = _check_reference_list(m, c, meta, label)
     _check_citations(m, c, page.body, page.body_line, label, listed)
-    lint.check_markdown(c, page.body, page.body_line, label)
+    lint.check_markdown(c, page.body, page.body_line, label, m.index.assets)
     vignette = meta.get("type") == "case"
     lint.check_phi(c, page.body, page.body_line, label, vignette=vignette)
     for offset, line in enumerate(page.body.splitlines()):
@@ -370,7 +380,7 @@ def _check_question(
         _check_published_type(m, c, q, label)
     _check_reference_list(m, c, q, label)
     for key, value, line in _markdown_fields(q):
-        lint.check_markdown(c, value, line, label)
+        lint.check_markdown(c, value, line, label, m.index.assets)
         _check_citations(m, c, value, line, label)
         if key in ("stem", "stimulus"):
             lint.check_phi(c, value, line, label)
@@ -388,20 +398,28 @@ def _check_published_type(m: _ModuleCheck, c: Checker, q: Node, label: str) -> N
 
 
 def _markdown_fields(q: Node):
-    """(key, text, first line) of each Markdown text in a question, children aside."""
+    """(key, text, first line) of each Markdown text in a question, children aside.
+
+    The same fields ``render.render_question`` renders.
+    """
     for key in ("stem", "stimulus", "rationale"):
         if isinstance(q.get(key), str):
             yield key, q[key], q.line_of(key) + (1 if "\n" in q[key] else 0)
-    for list_key, text_key in (
-        ("options", "text"),
-        ("pairs", "prompt"),
-        ("items", "text"),
+    for list_key, text_keys in (
+        ("options", ("text",)),
+        ("pairs", ("prompt", "answer")),
+        ("items", ("text",)),
     ):
         for entry in q.get(list_key) or ():
             if isinstance(entry, Node):
-                for key in (text_key, "feedback"):
+                for key in (*text_keys, "feedback"):
                     if isinstance(entry.get(key), str):
                         yield key, entry[key], entry.line_of(key)
+    distractors = q.get("distractors")
+    if isinstance(distractors, NodeList):
+        for index, text in enumerate(distractors):
+            if isinstance(text, str):
+                yield "distractors", text, distractors.line_of(index)
     feedback = q.get("feedback")
     if isinstance(feedback, Node):
         for key, value in feedback.items():

@@ -1,4 +1,4 @@
-"""Published course content: courses, modules, pages, questions and references.
+"""Published course content: courses, modules, pages, questions, references, images.
 
 Rows are written only by ``lms_plugin.content.publish``, which upserts by the
 stable ids authors give in ``courses/`` (the ``slug`` columns): primary keys never
@@ -36,10 +36,16 @@ mapping in courses/FORMAT.md shape, defaults filled in::
 
 Every Markdown field ``X`` also appears as ``X_html``, rendered and sanitized;
 ``rationale_html`` ends with the numbered reference list of the question's citations.
+
+Images: an ``<img>`` in any ``_html`` column has the source
+``/content/assets/<digest>.<ext>`` (root-relative: templates add the mount point),
+naming an :class:`Asset` row by the SHA-256 of its bytes. Assets are shared by every
+course and never deleted: old question versions may still show them.
 """
 
 import json
 
+from peewee import BlobField
 from peewee import CharField
 from peewee import ForeignKeyField
 from peewee import IntegerField
@@ -189,6 +195,20 @@ class Reference(BaseModel):
         indexes = ((("course", "key"), True),)
 
 
+class Asset(BaseModel):
+    """An image from a course's assets/ folder, stored once per content.
+
+    Content-addressed: ``digest`` is the SHA-256 of ``data``, so a row never
+    changes; a changed image is a new row (and a new URL).
+    """
+
+    digest = CharField(max_length=64, unique=True)  # hex
+    media_type = CharField(max_length=32)
+    byte_size = IntegerField()
+    data = BlobField()
+    created_at = DateTimeField(default=utcnow)
+
+
 CONTENT_MODELS = [
     Course,
     Module,
@@ -197,4 +217,5 @@ CONTENT_MODELS = [
     Question,
     QuestionVersion,
     Reference,
+    Asset,
 ]
