@@ -18,6 +18,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
     config.init_app(app, test_config)
 
+    from lms_plugin import assets
     from lms_plugin import auth
     from lms_plugin import content
     from lms_plugin import csrf
@@ -43,6 +44,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     auth.init_app(app)
     lti.init_app(app)
     content.init_app(app)  # after db.init_app: publishes into the migrated database
+    assets.init_app(app)
     registration_views.init_app(app)
     passback.init_app(app)
     learner.init_app(app)  # after lti.init_app: sets the resource-link landing
