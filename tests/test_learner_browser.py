@@ -15,11 +15,14 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
+from lms_plugin.content.publish import publish_course
 from lms_plugin.db import database
 from tests.browser import axe_violations
 from tests.browser import describe
 from tests.browser import navigate
 from tests.browser import wait
+from tests.content_helpers import MODULE
+from tests.content_helpers import SAMPLE
 from tests.factories import make_quiz_module
 from tests.learner_helpers import SLUG
 from tests.lti_platform import TestPlatform
@@ -39,6 +42,13 @@ AUTHORIZE = """<!doctype html><html lang="en"><head><title>Test platform</title>
 @pytest.fixture
 def journey(app, page, live_server):
     """A module, and a platform whose authorization endpoint is on the live server."""
+    with database.connection_context():
+        make_quiz_module(pages=3, questions=4, slug=SLUG, title="Feedback basics")
+    return platform_login(app, page, live_server, SLUG)
+
+
+def platform_login(app, page, live_server, module_id: str):
+    """Open the platform's login into ``module_id``; the browser waits to launch."""
     platform = TestPlatform()
     platform.auth_login_url = f"{live_server.url}/_platform/authorize"
 
@@ -47,7 +57,7 @@ def journey(app, page, live_server):
         claims = platform.claims(
             request.args["nonce"],
             sub="browser-learner",
-            custom={"module_id": SLUG},
+            custom={"module_id": module_id},
             **{"https://purl.imsglobal.org/spec/lti/claim/target_link_uri": (
                 request.args["redirect_uri"])},
         )  # fmt: skip
@@ -59,8 +69,6 @@ def journey(app, page, live_server):
         )
 
     platform.register()
-    with database.connection_context():
-        make_quiz_module(pages=3, questions=4, slug=SLUG, title="Feedback basics")
     params = login_params(platform, target_link_uri=f"{live_server.url}/lti/launch")
     page.get(f"{live_server.url}/lti/login?{urlencode(params)}")
     return page
@@ -199,3 +207,20 @@ def test_the_same_journey_by_keyboard_alone(journey):
     assert h1(driver) == "Attempt 2: 100%, passed"
     press(driver, "Back to the module")
     assert "Completed on" in driver.page_source
+
+
+# --- images ----------------------------------------------------------------------
+
+
+def test_a_published_image_loads_on_its_section_page(app, page, live_server):
+    assert publish_course(SAMPLE).ok  # its second page shows assets/ask-tell-ask.png
+    driver = platform_login(app, page, live_server, MODULE)
+    click(driver, "Launch the tool")
+    assert h1(driver) == "Giving feedback at the bedside"
+    driver.get(f"{live_server.url}/learn/modules/{MODULE}/pages/m01-p02")
+    assert h1(driver) == "A model you can use tomorrow"
+    image = driver.find_element(By.CSS_SELECTOR, ".page-body img")
+    assert image.get_attribute("alt").startswith("Three steps from left to right")
+    loaded = "return arguments[0].complete && arguments[0].naturalWidth;"
+    assert wait(driver).until(lambda d: d.execute_script(loaded, image)) == 120
+    accessible(driver)
