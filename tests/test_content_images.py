@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from lms_plugin.content import publish as publish_module
 from lms_plugin.content.images import sniff
 from lms_plugin.content.parse import display_path
 from lms_plugin.content.preview import write_preview
@@ -264,6 +265,25 @@ def test_a_changed_image_in_a_question_or_summary_makes_new_versions(app, tmp_pa
         stem = question.current().data["stem_html"]
     assert question.version == 2 and f"/content/assets/{new}.png" in stem
     assert summary.number == 2 and f"/content/assets/{new}.png" in summary.summary_html
+
+
+def test_an_image_changed_while_publishing_stops_the_publish(
+    app, tmp_path, monkeypatch
+):
+    course = copy_sample(tmp_path)
+    parse = publish_module.parse_course
+
+    def parse_then_change_the_image(*args):
+        parsed = parse(*args)
+        (course / "assets" / IMAGE).write_bytes(png(7, 7))
+        return parsed
+
+    monkeypatch.setattr(publish_module, "parse_course", parse_then_change_the_image)
+    report = publish_course(course)
+    assert not report.ok and report.added == []
+    (error,) = report.problems
+    assert error.message == f"assets/{IMAGE} changed while publishing; publish again"
+    assert all(not rows for rows in snapshot().values())
 
 
 def test_republishing_a_course_with_images_writes_nothing(app, tmp_path):

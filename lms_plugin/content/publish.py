@@ -206,10 +206,11 @@ def _images_used(value) -> set[str]:
     """File names of the assets/ images in every text of a nested value."""
     if isinstance(value, str):
         return image_names(value)
-    items = value.values() if isinstance(value, dict) else value
-    if not isinstance(value, dict | list):
+    if isinstance(value, dict):
+        value = list(value.values())
+    if not isinstance(value, list):
         return set()
-    return set().union(*map(_images_used, items)) if items else set()
+    return set().union(*map(_images_used, value))
 
 
 def _nonempty(used: dict) -> tuple:
