@@ -56,6 +56,8 @@ def test_the_image_is_served_with_its_type_and_cached_for_good(client, image):
     assert response.headers["Content-Length"] == str(len(data))
     # No session needed or started: nothing a third-party iframe could withhold.
     assert "Set-Cookie" not in response.headers
+    # The same bytes for every visitor: shared caches need not key on the cookie.
+    assert "Cookie" not in response.headers.get("Vary", "")
     # Framable where the tool is, like every page (no X-Frame-Options).
     assert "frame-ancestors 'self'" in response.headers["Content-Security-Policy"]
     assert "X-Frame-Options" not in response.headers

@@ -166,3 +166,11 @@ def test_the_session_follows_a_new_secret_key_and_its_fallbacks(app):
     assert client.get("/_test/session").text == "4"  # re-signed with the new key
     app.secret_key = "yet-another-secret"
     assert client.get("/_test/session").text == "1"  # unknown signature: new session
+
+
+def test_responses_vary_on_the_session_cookie_unless_marked_public(client):
+    # flask-login reads the session after every request, so Flask adds the Vary.
+    assert "Cookie" in client.get("/healthz").headers["Vary"]
+    jwks = client.get("/lti/jwks")  # the same keys for everyone, public
+    assert jwks.status_code == 200 and jwks.cache_control.public
+    assert "Cookie" not in jwks.headers.get("Vary", "")

@@ -55,6 +55,19 @@ class IframeSessionInterface(SecureCookieSessionInterface):
             app.extensions[_SERIALIZER] = built
         return built[1]
 
+    def save_session(self, app: Flask, session, response) -> None:
+        """Flask's, but a response marked public does not vary on the cookie.
+
+        Flask adds ``Vary: Cookie`` whenever anything read the session, and
+        flask-login reads it after every request. A response the app marks
+        ``Cache-Control: public`` (a published image, the JWKS) is the same for
+        everyone; with that header shared caches would keep one copy per cookie.
+        A response that sets the cookie keeps its ``Vary``.
+        """
+        super().save_session(app, session, response)
+        if response.cache_control.public and "Set-Cookie" not in response.headers:
+            response.vary.discard("Cookie")
+
     def get_cookie_secure(self, app: Flask) -> bool:
         return request.is_secure or super().get_cookie_secure(app)
 
