@@ -29,6 +29,19 @@ def edit(path: Path, old: str, new: str, count: int = 1) -> None:
     path.write_text(text.replace(old, new, count), encoding="utf-8")
 
 
+#: The stem of the sample's m01-q002, a question every attempt draws.
+DRAWN_STEM = "stem: Feedback works best when it is given soon after the event."
+
+
+def image_in_drawn_stem(course: Path, name: str, alt: str = "A clock") -> None:
+    """Show ``assets/<name>`` at the end of m01-q002's stem in ``course``."""
+    edit(
+        module_dir(course) / "bank.yaml",
+        DRAWN_STEM,
+        f"{DRAWN_STEM} ![{alt}](assets/{name})",
+    )
+
+
 def line_of(path: Path, fragment: str) -> int:
     """The 1-based line where ``fragment`` first appears in a file."""
     for number, line in enumerate(path.read_text().splitlines(), start=1):

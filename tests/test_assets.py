@@ -12,8 +12,7 @@ from lms_plugin.assets import stored_html
 from lms_plugin.content.publish import publish_course
 from tests.content_helpers import MODULE
 from tests.content_helpers import copy_sample
-from tests.content_helpers import edit
-from tests.content_helpers import module_dir
+from tests.content_helpers import image_in_drawn_stem
 from tests.learner_helpers import launch_into
 from tests.learner_helpers import start
 from tests.lti_platform import landing_of
@@ -27,12 +26,7 @@ MOUNTS = ("", "/tools/lms")
 def course(app, tmp_path):
     """The sample course, published; its image's (path, digest, URL)."""
     course = copy_sample(tmp_path)
-    edit(  # an image in a question too (m01-q002 is always drawn)
-        module_dir(course) / "bank.yaml",
-        "stem: Feedback works best when it is given soon after the event.",
-        f"stem: Feedback works best when it is given soon after the event. "
-        f"![A clock face](assets/{IMAGE})",
-    )
+    image_in_drawn_stem(course, IMAGE, "A clock face")  # an image in a question too
     assert publish_course(course).ok
     return course
 

@@ -22,6 +22,7 @@ from tests.content_helpers import JPEG_START
 from tests.content_helpers import SVG
 from tests.content_helpers import copy_sample
 from tests.content_helpers import edit
+from tests.content_helpers import image_in_drawn_stem
 from tests.content_helpers import line_of
 from tests.content_helpers import module_dir
 from tests.content_helpers import png
@@ -92,12 +93,7 @@ def test_an_oversized_image_names_the_limit_and_the_setting(tmp_path):
 def test_images_are_checked_in_questions_and_summaries_too(tmp_path):
     course = copy_sample(tmp_path)
     folder = module_dir(course)
-    edit(
-        folder / "bank.yaml",
-        "stem: Feedback works best when it is given soon after the event.",
-        "stem: Feedback works best when it is given soon after the event. "
-        "![A clock](assets/clock.png)",
-    )
+    image_in_drawn_stem(course, "clock.png")
     edit(
         folder / "bank.yaml",
         'text: "Tell them what you observed"',
@@ -241,12 +237,7 @@ def test_a_changed_image_in_a_question_or_summary_makes_new_versions(app, tmp_pa
     course = copy_sample(tmp_path)
     folder = module_dir(course)
     (course / "assets" / "clock.png").write_bytes(png(2, 2))
-    edit(
-        folder / "bank.yaml",
-        "stem: Feedback works best when it is given soon after the event.",
-        "stem: Feedback works best when it is given soon after the event. "
-        "![A clock](assets/clock.png)",
-    )
+    image_in_drawn_stem(course, "clock.png")
     edit(
         folder / "module.yaml",
         "  How to give a trainee feedback",
