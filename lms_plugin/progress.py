@@ -630,6 +630,8 @@ def _after_submit(attempt: QuizAttempt, settings: dict, link) -> None:
     percents = [a.percent for a in submitted]
     passed = any(a.passed for a in submitted)
     progress = open_progress(attempt.user, attempt.context, attempt.module)
+    # The same user, context and module as the attempt's: attached, _enqueue reads
+    # them without a statement (learner attaches them to the attempt already).
     progress.user, progress.context, progress.module = (
         attempt.user,
         attempt.context,
