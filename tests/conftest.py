@@ -2,21 +2,40 @@
 
 Tests that touch the database run once on SQLite and once on PostgreSQL. Set
 LMS_PLUGIN_TEST_DATABASES=sqlite to run SQLite only, and
-LMS_PLUGIN_TEST_POSTGRES_URL to point at another PostgreSQL database. Under CI
-(CI=true) an unreachable PostgreSQL fails the run instead of skipping.
+LMS_PLUGIN_TEST_POSTGRES_URL to point at another PostgreSQL server. Each test
+process creates its own database on that server (named after the URL's database,
+the process id and a random suffix) on first use and drops it when the session
+ends, so two runs on one machine, or pytest-xdist workers, never share tables.
+Under CI (CI=true) an unreachable PostgreSQL fails the run instead of skipping.
 """
 
+import atexit
 import os
+import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.parse import urlunsplit
 
 import pytest
 
 from lms_plugin import create_app
 from lms_plugin.db import database
 
-POSTGRES_URL = os.environ.get(
+SERVER_URL = os.environ.get(
     "LMS_PLUGIN_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
+
+
+def _run_database_url(server_url: str) -> str:
+    """The URL of this process's own database on the server of server_url."""
+    parts = urlsplit(server_url)
+    base = parts.path.lstrip("/") or "test"
+    name = f"{base}_run_{os.getpid()}_{secrets.token_hex(3)}"
+    return urlunsplit(parts._replace(path="/" + name))
+
+
+POSTGRES_URL = _run_database_url(SERVER_URL)
+_created: list[str] = []
 BACKENDS = os.environ.get("LMS_PLUGIN_TEST_DATABASES", "sqlite,postgresql").split(",")
 
 
@@ -26,18 +45,62 @@ MIGRATIONS = sorted(
 )
 
 
+def _database_name(url: str) -> str:
+    return urlsplit(url).path.lstrip("/")
+
+
+def _create_run_database(url: str) -> None:
+    """Create url's database from the server URL's, once per process."""
+    import psycopg
+
+    if url in _created:
+        return
+    with psycopg.connect(SERVER_URL, connect_timeout=3, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{_database_name(url)}"')
+    _created.append(url)
+
+
+def drop_run_databases() -> None:
+    """Drop the databases this process created (at the end of the session)."""
+    if not _created:
+        return
+    import psycopg
+
+    with psycopg.connect(SERVER_URL, connect_timeout=3, autocommit=True) as admin:
+        while _created:
+            name = _database_name(_created.pop())
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+atexit.register(drop_run_databases)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Close the app's pooled connections, then drop this run's database."""
+    if database.obj is not None:
+        if not database.is_closed():
+            database.close()
+        close_all = getattr(database.obj, "close_all", None)
+        if close_all:
+            close_all()
+    drop_run_databases()
+
+
 def reset_postgres(url: str = POSTGRES_URL) -> str | None:
     """Empty the PostgreSQL test database; return why not if unreachable.
 
-    When every migration is applied already, the tables are only truncated
-    (much faster than rebuilding); otherwise the schema is dropped, and the app
-    under test migrates it afresh.
+    This process's own database (POSTGRES_URL) is created on first use. When
+    every migration is applied already, the tables are only truncated (much
+    faster than rebuilding); otherwise the schema is dropped, and the app under
+    test migrates it afresh.
     """
     try:
         import psycopg
     except ImportError:
         return "psycopg (3) is not installed"
     try:
+        if url == POSTGRES_URL:
+            _create_run_database(url)
         conn = psycopg.connect(url, connect_timeout=3, autocommit=True)
     except psycopg.OperationalError as error:
         return f"PostgreSQL unreachable at {url}: {error}".strip()
