@@ -11,6 +11,7 @@ import time
 import uuid
 
 import requests
+from pylti1p3.exception import LtiException
 from pylti1p3.exception import LtiServiceException
 from pylti1p3.service_connector import ServiceConnector
 
@@ -21,6 +22,10 @@ from lms_plugin.models.lti import utcnow
 #: A cached token closer than this to expiry is not handed out.
 TOKEN_MARGIN = datetime.timedelta(seconds=60)
 TIMEOUT = 30  # seconds per service call
+
+
+class RegistrationInactive(LtiException):
+    """The registration is not trusted (inactive): no service calls for it."""
 
 
 class ToolServiceConnector(ServiceConnector):
@@ -36,7 +41,16 @@ class ToolServiceConnector(ServiceConnector):
         self._held: dict[str, tuple[str, datetime.datetime]] = {}
 
     def get_access_token(self, scopes) -> str:
-        """A bearer token for ``scopes``, from the shared cache when still fresh."""
+        """A bearer token for ``scopes``, from the shared cache when still fresh.
+
+        Never for a registration that is not active: an untrusted platform gets
+        no service call (its token endpoint would receive our signed assertion).
+        """
+        if not self._registration.row.is_active:
+            raise RegistrationInactive(
+                f"registration {self._registration.row.id} is inactive; "
+                "no service calls until an administrator activates it"
+            )
         scope_key = " ".join(sorted(set(scopes)))
         held = self._held.get(scope_key)
         if held and held[1] > utcnow() + TOKEN_MARGIN:
