@@ -13,6 +13,7 @@ from dataclasses import field
 from pathlib import Path
 
 from lms_plugin.content import lint
+from lms_plugin.content import review
 from lms_plugin.content.data import Assets
 from lms_plugin.content.data import Course
 from lms_plugin.content.data import Module
@@ -73,9 +74,16 @@ class CourseIndex:
 
 
 def validate_path(
-    path: Path, max_bytes: int = MAX_FILE_BYTES, max_asset_bytes: int = MAX_ASSET_BYTES
+    path: Path,
+    max_bytes: int = MAX_FILE_BYTES,
+    max_asset_bytes: int = MAX_ASSET_BYTES,
+    strict: bool = False,
 ) -> list[Problem]:
-    """Validate every course at ``path`` (a course folder or a folder of courses)."""
+    """Validate every course at ``path`` (a course folder or a folder of courses).
+
+    ``strict`` adds the release checks (``--strict``): a whole, current review
+    record per module and the bank measures of ``lint``.
+    """
     roots = find_courses(Path(path))
     if not roots:
         return [Problem(str(path), 1, "no course.yaml found here or one level below")]
@@ -85,7 +93,7 @@ def validate_path(
         index = CourseIndex()
         problems += validate_course(course, index)
         for module in iter_modules(course, max_bytes):
-            problems += validate_module(module, index)
+            problems += validate_module(module, index, strict)
     return problems
 
 
@@ -171,8 +179,10 @@ class _ModuleCheck:
         return c
 
 
-def validate_module(module: Module, index: CourseIndex) -> list[Problem]:
-    """Check one module: metadata, references, pages, quiz and bank."""
+def validate_module(
+    module: Module, index: CourseIndex, strict: bool = False
+) -> list[Problem]:
+    """Check one module: metadata, references, pages, quiz, bank and review record."""
     m = _ModuleCheck(module, index, problems=list(module.problems))
     if module.meta is None:
         return m.problems
@@ -185,7 +195,19 @@ def validate_module(module: Module, index: CourseIndex) -> list[Problem]:
     _check_bank(m)
     quiz_minutes = _check_quiz(m)
     _check_minutes(m, page_minutes + quiz_minutes)
+    _check_review(m, strict)
     return m.problems
+
+
+def _check_review(m: _ModuleCheck, strict: bool) -> None:
+    path = m.module.paths.get("review.yaml")
+    if path is None:
+        return  # plain data, no folder behind it
+    c = m.checker(path)
+    if m.module.review is not None:
+        review.check_review(c, m.module.review, m.references, m.module.digest, strict)
+    elif strict and not Path(path).exists():
+        review.missing_review(c, 1)
 
 
 def _check_module_meta(m: _ModuleCheck) -> None:
