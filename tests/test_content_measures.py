@@ -1,5 +1,5 @@
 """The bank measures ``content validate --strict`` adds: key-length rank, ages in
-stems, pool depth, untraceable references and extreme words in distractors."""
+stems, pool depth, untraceable references and absolute words in distractors."""
 
 import json
 
@@ -239,7 +239,7 @@ def test_an_access_date_must_be_a_date(course):
     assert problem.severity == "error" and problem.line == 4
 
 
-# extreme words in distractors
+# absolute words in distractors
 
 
 def extreme(qid: str, key_text: str, wrong: str) -> str:
@@ -253,26 +253,28 @@ def extreme(qid: str, key_text: str, wrong: str) -> str:
     )
 
 
-def test_extreme_words_in_distractors_but_not_keys_are_flagged(course):
+def test_absolute_words_in_distractors_but_not_keys_are_flagged(course):
     add_items(
         course,
-        extreme("m01-q101", "Check the chart", "Only the attending may decide"),
+        extreme("m01-q101", "Check the chart", "Always let the attending decide"),
         extreme("m01-q102", "Ask the family", "You must refuse every request"),
         extreme("m01-q103", "Call pharmacy", "It is completely safe"),
     )
-    (problem,) = warnings(course, "extreme words")
+    (problem,) = warnings(course, "absolute words (")
     assert problem.line == 1 and problem.path.endswith("bank.yaml")
     assert "are in 4 of 14 distractors (29%) against 0 of 6 keys (0%)" in (
         problem.message
     )
-    assert warnings(course, "extreme words", strict=False) == []
+    assert warnings(course, "absolute words (", strict=False) == []
 
 
-def test_extreme_words_as_often_in_keys_pass(course):
+def test_absolute_words_as_often_in_keys_pass(course):
     add_items(
         course,
-        extreme("m01-q101", "Only the chart", "Only the attending may decide"),
-        extreme("m01-q102", "You must ask", "You must refuse every request"),
+        extreme(
+            "m01-q101", "Always check the chart", "Always let the attending decide"
+        ),
+        extreme("m01-q102", "Ask everyone", "You must refuse every request"),
         extreme("m01-q103", "Call pharmacy", "It is completely safe"),
     )
-    assert warnings(course, "extreme words") == []
+    assert warnings(course, "absolute words (") == []

@@ -41,7 +41,7 @@ STRICT_MEASURES = [
         ("pool depth", "so a second attempt"),
         ("references without DOI or URL", "has no DOI or URL"),
         ("references without year or access date", "accessed: YYYY-MM-DD"),
-        ("extreme words in distractors", "extreme words"),
+        ("absolute words in distractors", "absolute words ("),
     ]
 ]
 

@@ -281,11 +281,13 @@ AGE = re.compile(
     r"|forties|fifties|sixties|seventies|eighties|nineties)\b",
     re.I,
 )
-#: Absolute and extreme words: a distractor made false by one is a straw man.
+#: Absolute words (NBME's "specific determiners"): a distractor made false by one is
+#: a straw man. Words that also name a real option ("only", "must", "say nothing")
+#: are left out: they cue too little to count.
 EXTREME = re.compile(
-    r"\b(always|never|all|none|every(?:one|thing|body)?|no one|nobody|nothing|only"
-    r"|must|completely|entirely|totally|guarantee[sd]?|solely|impossible"
-    r"|automatically|under no circumstances)\b",
+    r"\b(always|never|all|none|every(?:one|thing|body)?|no one|nobody|completely"
+    r"|entirely|totally|guarantee[sd]?|impossible|under no circumstances"
+    r"|without exception)\b",
     re.I,
 )
 DOI = re.compile(r"\b(?:doi:\s*)?10\.\d{4,9}/\S+", re.I)
@@ -385,7 +387,7 @@ def check_extreme_words(c: Checker, questions, line: int = 1) -> None:
     if wrong / wrong_total > OVER_CHANCE * key_rate:
         c.warn(
             line,
-            f"absolute or extreme words (only, must, every, …) are in {wrong} of "
+            f"absolute words (always, never, every, …) are in {wrong} of "
             f"{wrong_total} distractors ({100 * wrong / wrong_total:.0f}%) against "
             f"{keys} of {key_total} keys ({100 * key_rate:.0f}%): a learner can rule "
             "those options out unread; make distractors plausible near-misses",
