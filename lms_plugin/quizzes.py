@@ -134,7 +134,10 @@ class SingleChoice(QuestionType):
 
 
 class MultipleResponse(QuestionType):
-    """Partial credit: (right chosen − wrong chosen) / right count, floored at 0."""
+    """Partial credit: share of right options chosen − share of wrong ones, floor 0.
+
+    Ticking every box earns nothing: it chooses all the right and all the wrong.
+    """
 
     name = "multiple"
 
@@ -148,9 +151,12 @@ class MultipleResponse(QuestionType):
         correct = {o["id"] for o in question["options"] if o.get("correct")}
         if question.get("scoring") == "all_or_nothing":
             return float(chosen == correct)
-        right = len(chosen & correct)
-        wrong = len(chosen - correct)
-        return max(0.0, (right - wrong) / len(correct)) if correct else 0.0
+        if not correct:
+            return 0.0
+        incorrect = set(_option_ids(question)) - correct
+        right = len(chosen & correct) / len(correct)
+        wrong = len(chosen & incorrect) / len(incorrect) if incorrect else 0.0
+        return max(0.0, right - wrong)
 
     def feedback(self, question, response):
         return tuple(response)

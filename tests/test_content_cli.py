@@ -40,9 +40,10 @@ def test_warnings_fail_only_when_strict(runner, tmp_path):
     edit(
         module_dir(course) / "bank.yaml", "Patients usually like you.", "All of these."
     )
-    assert run(runner, "validate", course).exit_code == 0
+    result = run(runner, "validate", course)
+    assert result.exit_code == 0 and "1 warning(s)" in result.output
     result = run(runner, "validate", course, "--strict")
-    assert result.exit_code == 1 and "1 warning(s)" in result.output
+    assert result.exit_code == 1 and "absolute word 'All'" in result.output
 
 
 def test_validate_json(runner, tmp_path):

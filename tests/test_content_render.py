@@ -52,6 +52,15 @@ def test_listed_but_uncited_references_are_listed_after_cited_ones():
     assert html.index('id="ref-p-1">B') < html.index('id="ref-p-2">Author')
 
 
+def test_a_web_pages_access_date_follows_its_link():
+    page = Reference(
+        "w", "HHS. Right of access.", "https://www.hhs.gov/x", None,
+        "references.yaml", 1, {"key": "w", "accessed": "2026-12-08"},
+    )  # fmt: skip
+    html = render_page("p", "See [@w].", [], {"w": page})
+    assert "https://www.hhs.gov/x</a> (accessed 2026-12-08)</li>" in html
+
+
 def test_unknown_citation_stays_visible_text():
     assert "[@nobody]" in markdown_html("See [@nobody].")
 

@@ -261,3 +261,25 @@ def test_validate_module_works_on_plain_data_without_files():
         ("module.yaml", 6, "error")
     ]
     assert problems[0].message.startswith("objective 'm9-o1' is assessed by 1 question")
+
+
+def test_a_multiple_response_item_needs_an_incorrect_option(tmp_path):
+    course = copy_sample(tmp_path)
+    bank = module_dir(course) / BANK
+    edit(
+        bank, '"A list of every small slip", correct: false', '"A list", correct: true'
+    )
+    edit(
+        bank,
+        '"A comparison with other residents", correct: false',
+        '"B", correct: true',
+    )
+    (problem,) = validate_path(course)
+    lines = bank.read_text().splitlines()
+    start = lines.index("      - id: m01-q004b")
+    options = next(n for n in range(start, len(lines)) if "options:" in lines[n])
+    assert problem.severity == "warning" and problem.line == options + 1
+    assert problem.message == (
+        "question 'm01-q004b' in case set 'm01-q004' (multiple): every option is "
+        "correct, so ticking every box earns full credit; add incorrect options"
+    )

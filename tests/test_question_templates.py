@@ -173,6 +173,21 @@ def test_form_has_a_labelled_control_for_every_part(app):
     assert "Question 8 of 8" in html
 
 
+def test_multiple_response_says_how_it_is_scored(app):
+    questions = [q for q in sample_questions() if q["id"] == "m1"]
+    with app.test_request_context():
+        partial = render(questions)
+        strict = render([dict(questions[0], scoring="all_or_nothing")])
+    assert (
+        "<legend>Select all that apply. Each wrong choice takes credit away.</legend>"
+        in partial
+    )
+    assert (
+        "<legend>Select all that apply. Credit only for exactly the right "
+        "options.</legend>" in strict
+    )
+
+
 def test_review_shows_feedback_and_reveals_only_when_allowed(app):
     questions = sample_questions()
     results = wrong_results(questions)

@@ -80,12 +80,44 @@ def test_single_best_answer(response, earned):
         (["a", "b"], 1.0),  # both right
         (["a"], 0.5),  # one of two right
         (["a", "c"], 0.0),  # one right, one wrong
-        (["a", "b", "c"], 0.5),  # right minus wrong
+        (["a", "b", "c"], 0.5),  # share right minus share wrong
+        (["a", "b", "c", "d"], 0.0),  # ticking every box earns nothing
         (["c", "d"], 0.0),  # floored at zero, never negative
     ],
 )
 def test_multiple_response_partial_credit(chosen, fraction):
     assert score(multiple(), chosen).fraction == fraction
+
+
+def with_keys(*correct: bool) -> dict:
+    """A multiple-response question whose options a, b, … have these keys."""
+    question = multiple()
+    question["options"] = [
+        {"id": chr(97 + n), "correct": key} for n, key in enumerate(correct)
+    ]
+    return question
+
+
+@pytest.mark.parametrize(
+    ("keys", "chosen", "fraction"),
+    [
+        # three right, one wrong: ticking everything used to earn 2/3
+        ((True, True, True, False), ["a", "b", "c", "d"], 0.0),
+        ((True, True, True, False), ["a", "b", "c"], 1.0),
+        ((True, True, True, False), ["a", "b", "d"], 0.0),
+        ((True, True, True, False), ["a", "b"], pytest.approx(2 / 3)),
+        # one right, three wrong: one wrong tick costs a third, not everything
+        ((True, False, False, False), ["a", "b"], pytest.approx(2 / 3)),
+        ((True, False, False, False), ["a", "b", "c", "d"], 0.0),
+        # every option right: only the share of right options chosen counts
+        ((True, True, True, True), ["a", "b", "c"], 0.75),
+        ((True, True, True, True), ["a", "b", "c", "d"], 1.0),
+    ],
+)
+def test_multiple_response_credit_is_right_share_minus_wrong_share(
+    keys, chosen, fraction
+):
+    assert score(with_keys(*keys), chosen).fraction == fraction
 
 
 def test_multiple_response_all_or_nothing():

@@ -4,12 +4,13 @@ Stages, in order, each a module of its own:
 
 ``parse``     files -> plain frozen data (``data.py``), no database; file and line kept
 ``validate``  plain data -> every :class:`~lms_plugin.content.data.Problem` at once
+            (``lint`` for item-writing rules, ``review`` for the review record)
 ``render``    Markdown -> HTML (callouts, numbered citations), then ``sanitize``
 ``sanitize``  the one HTML allow-list (the only importer of bleach)
 ``publish``   one transaction of bulk upserts by stable id (the only importer of models)
 
-``cli`` adds ``lms-plugin content validate|publish|preview``; ``preview`` writes a
-static site for clinical reviewers. The format itself is courses/FORMAT.md.
+``cli`` adds ``lms-plugin content validate|publish|preview|digest``; ``preview``
+writes a static site for clinical reviewers. The format itself is courses/FORMAT.md.
 """
 
 import logging

@@ -1,4 +1,4 @@
-"""``lms-plugin content …``: validate, publish and preview authored courses.
+"""``lms-plugin content …``: validate, publish, preview and digest authored courses.
 
 Thin wrappers: each command parses its arguments, calls one pipeline function and
 prints the outcome.
@@ -45,13 +45,18 @@ def _summary(problems) -> str:
 
 @content_cli.command("validate")
 @click.argument("path", required=False, type=PATH)
-@click.option("--strict", is_flag=True, help="Warnings fail the check too.")
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Also run the release checks (review records, bank measures); "
+    "warnings fail the check too.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print problems as JSON.")
 def validate_command(path, strict, as_json) -> None:
     """Check courses (default COURSES_DIR) and list every problem."""
     from lms_plugin.content.validate import validate_path
 
-    problems = validate_path(_path(path), *_limits())
+    problems = validate_path(_path(path), *_limits(), strict=strict)
     if as_json:
         rows = [vars(p) for p in problems]
         click.echo(json.dumps({"problems": rows, "summary": _summary(problems)}))
@@ -118,3 +123,26 @@ def preview_command(path, out) -> None:
         click.echo(f"no preview written ({_summary(problems)})")
         sys.exit(1)
     click.echo(f"preview written: {index}")
+
+
+@content_cli.command("digest")
+@click.argument("path", type=PATH)
+def digest_command(path) -> None:
+    """Print the content digest of a module folder, or of each module of a course.
+
+    The value a module's review.yaml records as ``content_digest``.
+    """
+    from lms_plugin.content.parse import content_digest
+
+    if (path / "module.yaml").is_file():
+        click.echo(content_digest(path))
+        return
+    modules = path / "modules"
+    if not (path / "course.yaml").is_file() or not modules.is_dir():
+        raise click.UsageError(
+            f"{path} is neither a module folder (with module.yaml) nor a course "
+            "folder (with course.yaml and modules/)"
+        )
+    for folder in sorted(p for p in modules.iterdir() if p.is_dir()):
+        if not folder.name.startswith("."):
+            click.echo(f"{content_digest(folder)}  {folder.name}")

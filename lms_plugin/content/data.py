@@ -113,6 +113,8 @@ class Module:
     references: tuple[Reference, ...] = ()
     problems: tuple[Problem, ...] = ()  # found while reading the files
     paths: dict = field(default_factory=dict, compare=False, repr=False)
+    review: Node | None = field(default=None, repr=False)  # review.yaml, if any
+    digest: str = ""  # content_digest of the folder as parsed ("" without files)
 
 
 @dataclass(frozen=True)

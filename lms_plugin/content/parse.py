@@ -32,6 +32,10 @@ from lms_plugin.content.images import sniff
 #: Default per-file size limit (CONTENT_MAX_FILE_BYTES overrides it).
 MAX_FILE_BYTES = 1_000_000
 
+#: The review record beside module.yaml (courses/FORMAT.md, "review.yaml").
+REVIEW_FILE = "review.yaml"
+MODULE_FILES = ("module.yaml", "quiz.yaml", "bank.yaml", "references.yaml", REVIEW_FILE)
+
 PAGE_NAME = re.compile(r"^\d{2}-[a-z0-9-]+\.md$")
 FRONT_MATTER_FENCE = re.compile(r"^(---|\.\.\.)[ \t]*$")
 
@@ -278,6 +282,8 @@ def parse_module(course_root: Path, module_id: str, max_bytes: int) -> Module:
     problems += more
     refs, more = _optional(parse_references, folder / "references.yaml", max_bytes)
     problems += more
+    review, more = _optional_yaml(folder / REVIEW_FILE, max_bytes)
+    problems += more
     return Module(
         id=module_id,
         folder=display_path(folder),
@@ -287,10 +293,9 @@ def parse_module(course_root: Path, module_id: str, max_bytes: int) -> Module:
         questions=questions,
         references=refs,
         problems=tuple(problems),
-        paths={
-            name: display_path(folder / name)
-            for name in ("module.yaml", "quiz.yaml", "bank.yaml", "references.yaml")
-        },
+        paths={name: display_path(folder / name) for name in MODULE_FILES},
+        review=review,
+        digest=content_digest(folder),
     )
 
 
@@ -393,3 +398,26 @@ def source_digest(root: Path, salt: str = "") -> str:
         digest.update(path.read_bytes())
         digest.update(b"\0")
     return digest.hexdigest()
+
+
+def content_digest(folder: Path) -> str:
+    """The SHA-256 a module's review record names (``content_digest``).
+
+    Every regular file under the module folder, recursively, except the module's
+    own review.yaml and anything whose name starts with ``.``; sorted by POSIX path
+    relative to the folder; one line ``<relpath>\\0<sha256 of the bytes>\\n`` each;
+    the digest is the SHA-256 of those lines (UTF-8). Reviewers recompute it with
+    ``lms-plugin content digest``, so the procedure must stay exactly this.
+    """
+    folder = Path(folder)
+    lines = []
+    for path in folder.rglob("*"):
+        rel = path.relative_to(folder)
+        if any(part.startswith(".") for part in rel.parts) or not path.is_file():
+            continue
+        if rel.as_posix() == REVIEW_FILE:
+            continue
+        lines.append((rel.as_posix(), hashlib.sha256(path.read_bytes()).hexdigest()))
+    return hashlib.sha256(
+        b"".join(f"{rel}\0{hexdigest}\n".encode() for rel, hexdigest in sorted(lines))
+    ).hexdigest()

@@ -104,8 +104,16 @@ def _check_single(c: Checker, q: Node, label: str) -> None:
 
 
 def _check_multiple(c: Checker, q: Node, label: str) -> None:
-    if not _check_choices(c, q, label, 4, 7) and isinstance(q.get("options"), list):
+    correct = _check_choices(c, q, label, 4, 7)
+    options = q.get("options")
+    if not correct and isinstance(options, list):
         c.error(q.line_of("options"), f"{label} (multiple) needs a correct option")
+    elif isinstance(options, list) and len(correct) == len(options):
+        c.warn(
+            q.line_of("options"),
+            f"{label} (multiple): every option is correct, so ticking every box "
+            "earns full credit; add incorrect options",
+        )
     _check_scoring(c, q, label)
 
 

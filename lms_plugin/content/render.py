@@ -173,6 +173,9 @@ def _reference_html(ref: Reference) -> str:
     if ref.url and str(ref.url).startswith(("http://", "https://")):
         url = html.escape(str(ref.url), quote=True)
         text += f' <a href="{url}">{url}</a>'
+    accessed = ref.data.get("accessed") if ref.data is not None else None
+    if isinstance(accessed, str) and accessed.strip():
+        text += f" (accessed {html.escape(accessed)})"
     return text
 
 

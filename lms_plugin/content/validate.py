@@ -13,6 +13,7 @@ from dataclasses import field
 from pathlib import Path
 
 from lms_plugin.content import lint
+from lms_plugin.content import review
 from lms_plugin.content.data import Assets
 from lms_plugin.content.data import Course
 from lms_plugin.content.data import Module
@@ -73,9 +74,16 @@ class CourseIndex:
 
 
 def validate_path(
-    path: Path, max_bytes: int = MAX_FILE_BYTES, max_asset_bytes: int = MAX_ASSET_BYTES
+    path: Path,
+    max_bytes: int = MAX_FILE_BYTES,
+    max_asset_bytes: int = MAX_ASSET_BYTES,
+    strict: bool = False,
 ) -> list[Problem]:
-    """Validate every course at ``path`` (a course folder or a folder of courses)."""
+    """Validate every course at ``path`` (a course folder or a folder of courses).
+
+    ``strict`` adds the release checks (``--strict``): a whole, current review
+    record per module and the bank measures of ``lint``.
+    """
     roots = find_courses(Path(path))
     if not roots:
         return [Problem(str(path), 1, "no course.yaml found here or one level below")]
@@ -83,13 +91,15 @@ def validate_path(
     for root in roots:
         course = parse_course(root, max_bytes, max_asset_bytes)
         index = CourseIndex()
-        problems += validate_course(course, index)
+        problems += validate_course(course, index, strict)
         for module in iter_modules(course, max_bytes):
-            problems += validate_module(module, index)
+            problems += validate_module(module, index, strict)
     return problems
 
 
-def validate_course(course: Course, index: CourseIndex) -> list[Problem]:
+def validate_course(
+    course: Course, index: CourseIndex, strict: bool = False
+) -> list[Problem]:
     """Check course.yaml, the module list and course-wide references."""
     path = display_path(Path(course.root) / "course.yaml")
     c = Checker(path)
@@ -107,7 +117,7 @@ def validate_course(course: Course, index: CourseIndex) -> list[Problem]:
         c, meta.get("summary"), summary_line, "course summary", index.assets
     )
     _check_module_list(c, course, meta)
-    index.references = _check_references(c, course.references, index)
+    index.references = _check_references(c, course.references, index, strict)
     return c.problems
 
 
@@ -131,8 +141,13 @@ def _check_module_list(c: Checker, course: Course, meta: Node) -> None:
             c.warn(meta.line_of("modules"), message)
 
 
-def _check_references(c: Checker, refs, index: CourseIndex) -> dict:
-    """Check reference entries; return the usable ones by key."""
+def _check_references(
+    c: Checker, refs, index: CourseIndex, strict: bool = False
+) -> dict:
+    """Check reference entries; return the usable ones by key.
+
+    ``strict`` adds the traceability measures (DOI or URL, a year or access date).
+    """
     usable = {}
     for ref in refs:
         r = Checker(ref.path)
@@ -150,6 +165,9 @@ def _check_references(c: Checker, refs, index: CourseIndex) -> dict:
             r.error(
                 line, f"reference '{ref.key}': url must start with https:// or http://"
             )
+        review.check_date(r, ref.data, "accessed", f"reference '{ref.key}'")
+        if strict:
+            lint.check_reference_source(r, ref)
         c.problems += r.problems
     return usable
 
@@ -164,6 +182,7 @@ class _ModuleCheck:
     references: dict[str, Reference] = field(default_factory=dict)
     pool: Counter = field(default_factory=Counter)  # objective -> scored items
     problems: list[Problem] = field(default_factory=list)
+    strict: bool = False  # run the release measures too (--strict)
 
     def checker(self, path: str) -> Checker:
         c = Checker(path)
@@ -171,21 +190,35 @@ class _ModuleCheck:
         return c
 
 
-def validate_module(module: Module, index: CourseIndex) -> list[Problem]:
-    """Check one module: metadata, references, pages, quiz and bank."""
-    m = _ModuleCheck(module, index, problems=list(module.problems))
+def validate_module(
+    module: Module, index: CourseIndex, strict: bool = False
+) -> list[Problem]:
+    """Check one module: metadata, references, pages, quiz, bank and review record."""
+    m = _ModuleCheck(module, index, problems=list(module.problems), strict=strict)
     if module.meta is None:
         return m.problems
     _check_module_meta(m)
     local = _check_references(
-        m.checker(module.paths["references.yaml"]), module.references, index
+        m.checker(module.paths["references.yaml"]), module.references, index, strict
     )
     m.references = {**index.references, **local}
     page_minutes = sum(_check_page(m, page) for page in module.pages)
     _check_bank(m)
     quiz_minutes = _check_quiz(m)
     _check_minutes(m, page_minutes + quiz_minutes)
+    _check_review(m, strict)
     return m.problems
+
+
+def _check_review(m: _ModuleCheck, strict: bool) -> None:
+    path = m.module.paths.get("review.yaml")
+    if path is None:
+        return  # plain data, no folder behind it
+    c = m.checker(path)
+    if m.module.review is not None:
+        review.check_review(c, m.module.review, m.references, m.module.digest, strict)
+    elif strict and not Path(path).exists():
+        review.missing_review(c, 1)
 
 
 def _check_module_meta(m: _ModuleCheck) -> None:
@@ -346,6 +379,8 @@ def _check_bank(m: _ModuleCheck) -> None:
             _check_question(m, c, child, f"question '{child.get('id')}'", child=True)
         if q.get("objective") in m.objectives and q.get("type") in QUESTION_TYPES:
             m.pool[q["objective"]] += scored_count(q)
+        if m.strict:
+            _measure_question(c, q, question.id)
         verdict = lint.longest_is_correct(q)
         if verdict is not None:
             singles += 1
@@ -356,6 +391,10 @@ def _check_bank(m: _ModuleCheck) -> None:
             f"the correct option is the longest in {longest} of {singles} single "
             "items; vary option lengths so length does not cue the answer",
         )
+    if m.strict and m.module.questions:
+        bank = m.checker(m.module.paths["bank.yaml"])
+        lint.check_key_length_ranks(bank, [q.data for q in m.module.questions])
+        lint.check_extreme_words(bank, [q.data for q in m.module.questions])
     for objective, line in m.objectives.items():
         if m.pool[objective] < 2:
             m.checker(m.module.paths["module.yaml"]).error(
@@ -365,10 +404,22 @@ def _check_bank(m: _ModuleCheck) -> None:
             )
 
 
+def _measure_question(c: Checker, q: Node, qid: str) -> None:
+    """The per-item release measures (``--strict``): ages stated in stems."""
+    lint.check_ages(c, q, f"question '{qid or '?'}'")
+    relevant = q.get("age_relevant") is True  # a set's flag covers its children
+    for child in children(q):
+        lint.check_ages(c, child, f"question '{child.get('id')}'", relevant)
+
+
 def _check_question(
     m: _ModuleCheck, c: Checker, q: Node, label: str, child=False
 ) -> None:
     m.index.claim(c, q.get("id"), q.line_of("id"), "question")
+    if "age_relevant" in q and not isinstance(q["age_relevant"], bool):
+        c.error(
+            q.line_of("age_relevant"), f"{label}: age_relevant must be true or false"
+        )
     if not child:
         check_fields(c, q, label)
         objective = q.get("objective")
@@ -509,6 +560,8 @@ def _check_draw(m: _ModuleCheck, c: Checker, quiz: Node) -> None:
                 f"draw asks for {count} items on '{objective}' but the bank has "
                 f"{m.pool[objective]}",
             )
+        elif m.strict:
+            lint.check_pool_depth(c, line, objective, m.pool[objective], count)
     for objective in m.objectives:
         if objective not in drawn:
             c.warn(draw.line, f"objective '{objective}' is never drawn in the quiz")
