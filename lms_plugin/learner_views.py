@@ -5,10 +5,13 @@ One function per page (``module_view``, ``page_view``, ``quiz_view``,
 write, and says where to go next. No Flask here either.
 """
 
+import dataclasses
+
 from lms_plugin import quizzes
 from lms_plugin.models.content import Module
 from lms_plugin.models.content import ModuleVersion
 from lms_plugin.models.progress import ATTEMPT_SUBMITTED
+from lms_plugin.models.progress import AttemptItem
 from lms_plugin.models.progress import QuizAttempt
 from lms_plugin.progress import DONE
 from lms_plugin.progress import NOT_OPENED
@@ -146,6 +149,18 @@ def planned_items(module: Module, settings: dict) -> int:
     return numbering([entry for _, entry in quiz_bank(module).values()])[1]
 
 
+def as_scored(item: quizzes.ItemScore, row) -> quizzes.ItemScore:
+    """``item`` with the credit stored when the attempt was submitted.
+
+    The page rescores the responses for the choices' feedback, but the credit is
+    what the attempt earned then: a later change of a scoring rule must not make
+    the page disagree with the stored total.
+    """
+    if row is None:
+        return item
+    return dataclasses.replace(item, earned=row.earned, possible=row.possible)
+
+
 def result_view(attempt: QuizAttempt, context) -> dict:
     """A submitted attempt's data: score, per-item results, whether to reveal."""
     questions = attempt_questions(attempt)
@@ -154,6 +169,7 @@ def result_view(attempt: QuizAttempt, context) -> dict:
     score = quizzes.score_quiz(
         questions, attempt.responses or {}, settings["passing_percent"]
     )
+    scored = {row.item_id: row for row in AttemptItem.for_attempt(attempt)}
     submitted = [
         a
         for a in attempts_in_scope(attempt.user_id, attempt.scope, attempt.module_id)
@@ -173,7 +189,10 @@ def result_view(attempt: QuizAttempt, context) -> dict:
         "version": version,
         "settings": settings,
         "questions": questions,
-        "results": {item.question_id: item for item in score.items},
+        "results": {
+            item.question_id: as_scored(item, scored.get(item.question_id))
+            for item in score.items
+        },
         "numbers": numbers,
         "total": total,
         "reveal": reveal,

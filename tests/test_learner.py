@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from lms_plugin import quizzes
 from lms_plugin.db import database
 from lms_plugin.models.lti import LtiResourceLink
 from lms_plugin.models.progress import AttemptItem
@@ -343,3 +344,15 @@ def test_overview_counts_attempts_and_offers_to_resume_one(learner, platform):
     submit(client, attempt, right=False)
     overview = text(client.get(f"/learn/modules/{SLUG}"))
     assert "2 attempts left" in overview and "Go to the quiz" in overview
+
+
+def test_a_result_page_shows_the_credit_stored_at_submit(learner, monkeypatch):
+    """A later change of a scoring rule never makes the page disagree with the total."""
+    read_all(learner)
+    attempt = start(learner)
+    done = submit(learner, attempt, right=True)
+    monkeypatch.setattr(quizzes, "_points", lambda question: 0.0)  # scoring changed
+    page = text(learner.get(done.location))
+    assert "Attempt 1: 100%, passed" in page
+    assert "Incorrect" not in page and "Not answered" not in page
+    assert page.count("Correct (1 of 1)") >= 1

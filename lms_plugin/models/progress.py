@@ -10,6 +10,7 @@ the ``layout`` of every item) and point at immutable :class:`QuestionVersion` an
 :class:`ModuleVersion` rows, so a republished module never changes an old result.
 """
 
+import peewee
 from peewee import BooleanField
 from peewee import CharField
 from peewee import FloatField
@@ -119,6 +120,11 @@ class AttemptItem(BaseModel):
 
     class Meta:
         indexes = ((("attempt", "item_id"), True),)
+
+    @classmethod
+    def for_attempt(cls, attempt) -> peewee.ModelSelect:
+        """The attempt's scored items, with the credit stored at submit."""
+        return cls.select().where(cls.attempt == attempt)
 
 
 PROGRESS_MODELS = [ModuleProgress, PageVisit, QuizAttempt, AttemptItem]
