@@ -68,9 +68,13 @@ def landing(link: LtiResourceLink) -> str:
     data = _launch_data()
     custom = data.get(CLAIM_CUSTOM) or {}
     custom = custom if isinstance(custom, dict) else {}
-    if custom.get("view") == "catalog" or (
+    view = custom.get("view")
+    course_wide = view in ("catalog", "dashboard") or (
         data.get(CLAIM_CANVAS_PLACEMENT) == "course_navigation"
-    ):
+    )
+    if course_wide and has_role(*CHOOSER_ROLES):
+        return url_for("instructor.dashboard")  # staff's view of the course
+    if course_wide:
         return url_for("learner.catalog")
     if link.module_slug:
         return url_for("learner.module_page", slug=link.module_slug)

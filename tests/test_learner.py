@@ -13,6 +13,7 @@ from lms_plugin.models.progress import ModuleProgress
 from lms_plugin.models.progress import PageVisit
 from lms_plugin.models.progress import QuizAttempt
 from tests.factories import make_quiz_module
+from tests.instructor_helpers import ADMINISTRATOR
 from tests.learner_helpers import SLUG
 from tests.learner_helpers import csrf
 from tests.learner_helpers import current_attempt
@@ -21,6 +22,7 @@ from tests.learner_helpers import read_all
 from tests.learner_helpers import start
 from tests.learner_helpers import submit
 from tests.lti_platform import INSTRUCTOR
+from tests.lti_platform import TEACHING_ASSISTANT
 from tests.lti_platform import landing_of
 
 
@@ -72,6 +74,46 @@ def test_course_navigation_opens_the_catalog(client, platform, module, claims):
     assert landing_of(response) == "/learn/"
     page = text(client.get("/learn/"))
     assert "Not started" in page and f"/learn/modules/{SLUG}" in page
+
+
+STAFF = {
+    "instructor": [INSTRUCTOR],
+    "teaching-assistant": [TEACHING_ASSISTANT],
+    "administrator": [ADMINISTRATOR],
+}
+COURSE_WIDE = {
+    "custom-catalog": {"custom": {"view": "catalog"}},
+    "custom-dashboard": {"custom": {"view": "dashboard"}},
+    "canvas-course-navigation": {
+        "custom": {},
+        "https://www.instructure.com/placement": "course_navigation",
+    },
+}
+
+
+@pytest.mark.parametrize("roles", list(STAFF.values()), ids=list(STAFF))
+@pytest.mark.parametrize("claims", list(COURSE_WIDE.values()), ids=list(COURSE_WIDE))
+def test_staff_land_on_the_instructor_view(client, platform, module, roles, claims):
+    response = launch_into(client, platform, sub="staff-1", roles=roles, **claims)
+    assert landing_of(response) == "/instructor/"
+    dashboard = text(client.get("/instructor/"))
+    assert 'href="/learn/"' in dashboard  # modules as learners see them
+    catalog = text(client.get("/learn/"))
+    assert 'href="/instructor/"' in catalog  # and the way back
+
+
+def test_learners_land_on_the_catalog_even_when_asked_for_the_dashboard(
+    client, platform, module
+):
+    response = launch_into(client, platform, custom={"view": "dashboard"})
+    assert landing_of(response) == "/learn/"
+    assert client.get("/instructor/").status_code == 403
+    assert 'href="/instructor/"' not in text(client.get("/learn/"))
+
+
+def test_a_module_link_opens_the_module_for_staff_too(client, platform, module):
+    response = launch_into(client, platform, sub="staff-1", roles=[INSTRUCTOR])
+    assert landing_of(response) == f"/learn/modules/{SLUG}"
 
 
 def test_unbound_link_tells_learners_it_is_not_chosen(client, platform, module):
