@@ -21,6 +21,9 @@ DEFAULTS = {
     # sqlite:///path or postgresql://user@host/db. Unset: SQLite in the instance folder.
     # The plain DATABASE_URL environment variable is honoured too.
     "DATABASE_URL": None,
+    # Seconds a request waits for a free pooled database connection when all are in
+    # use; then it is answered 503 with Retry-After. 0: do not wait.
+    "DATABASE_POOL_TIMEOUT": 10,
     # Apply pending migrations when the app starts (embedded default).
     "AUTO_MIGRATE": True,
     # Folder of numbered schema migrations.

@@ -6,12 +6,15 @@ out and gives it back, so no request pays for connecting (or, on SQLite, for
 its pragmas and the WAL checkpoint that closing the last connection runs).
 Schema changes happen only through the numbered files in ``migrations/``,
 applied by :func:`migrate`. Hot queries are :class:`Prepared`: their SQL is
-built once, not on every request.
+built once, not on every request. When every pooled connection is busy a request
+waits up to ``DATABASE_POOL_TIMEOUT`` seconds for one, then is answered 503 with
+``Retry-After`` (:func:`_pool_exhausted`).
 """
 
 import contextlib
 import datetime
 import fcntl
+import logging
 import sqlite3
 import time
 import weakref
@@ -39,10 +42,12 @@ from peewee import ModelInsert
 from peewee import ModelSelect
 from peewee import SqliteDatabase
 from playhouse.migrations import Runner
+from playhouse.pool import MaxConnectionsExceeded
 from playhouse.pool import PooledPostgresqlDatabase
 from playhouse.pool import PooledSqliteDatabase
 
 database = DatabaseProxy()
+log = logging.getLogger(__name__)
 
 #: SQLite settings for one writer and many readers (the embedded default).
 SQLITE_PRAGMAS = {
@@ -99,8 +104,15 @@ def _check_sqlite_version(version: tuple = sqlite3.sqlite_version_info) -> None:
         )
 
 
-def make_database(url: str) -> Database:
-    """Build a peewee database from a ``sqlite:///`` or ``postgresql://`` URL."""
+def make_database(url: str, pool_timeout: float = 10) -> Database:
+    """Build a peewee database from a ``sqlite:///`` or ``postgresql://`` URL.
+
+    ``pool_timeout``: seconds to wait for a free pooled connection when every
+    one is in use (0: do not wait) before peewee's pool raises
+    :class:`~playhouse.pool.MaxConnectionsExceeded`.
+    """
+    # Peewee's pool reads a timeout of 0 as "wait forever", None as "never wait".
+    wait = pool_timeout if pool_timeout and pool_timeout > 0 else None
     parsed = urlparse(url)
     if parsed.scheme == "sqlite":
         _check_sqlite_version()
@@ -114,7 +126,7 @@ def make_database(url: str) -> Database:
             pragmas=SQLITE_PRAGMAS,
             max_connections=64,
             stale_timeout=300,
-            timeout=30,
+            timeout=wait,
             check_same_thread=False,
         )
     if parsed.scheme in ("postgres", "postgresql"):
@@ -127,6 +139,7 @@ def make_database(url: str) -> Database:
             port=parsed.port,
             max_connections=int(options.pop("max_connections", 32)),
             stale_timeout=int(options.pop("stale_timeout", 300)),
+            timeout=wait,
             # psycopg 3 when installed (the postgres extra): statements run
             # often are prepared on the server; psycopg2 still works.
             prefer_psycopg3=True,
@@ -485,10 +498,13 @@ def _migration_lock():
 
 def init_app(app: Flask) -> None:
     """Bind the database to ``app``, open/close per request, add ``db`` commands."""
-    database.initialize(make_database(app.config["DATABASE_URL"]))
+    database.initialize(
+        make_database(app.config["DATABASE_URL"], app.config["DATABASE_POOL_TIMEOUT"])
+    )
     app.extensions["lms_plugin.db"] = database
     app.before_request(_connect)
     app.teardown_appcontext(_close)
+    app.register_error_handler(MaxConnectionsExceeded, _pool_exhausted)
     app.cli.add_command(db_cli)
     if app.config["AUTO_MIGRATE"]:
         migrate(app.config["MIGRATIONS_DIR"])
@@ -501,6 +517,37 @@ def _connect() -> None:
 def _close(exc: BaseException | None) -> None:
     if not database.is_closed():
         database.close()
+
+
+#: Seconds a client is asked to wait before retrying when the pool was exhausted.
+POOL_RETRY_AFTER = 5
+
+
+def _pool_exhausted(error: MaxConnectionsExceeded):
+    """503 with ``Retry-After``: every connection stayed busy for the whole wait.
+
+    The page (or JSON) needs no database: it is rendered without the signed-in
+    user, and its CSP names the frame ancestors last read (never a query that
+    would wait for the pool again).
+    """
+    from lms_plugin import security
+    from lms_plugin.errors import render_error
+
+    log.warning("database pool exhausted: %s", error)
+    body, status = render_error(
+        503,
+        "The tool is busy",
+        "Every connection to the database was in use. "
+        f"Please try again in {POOL_RETRY_AFTER} seconds.",
+    )
+    return (
+        body,
+        status,
+        {
+            "Retry-After": str(POOL_RETRY_AFTER),
+            "Content-Security-Policy": security.content_security_policy(cached=True),
+        },
+    )
 
 
 db_cli = AppGroup("db", help="Database schema commands.")

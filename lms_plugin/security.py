@@ -51,17 +51,22 @@ def platform_origins() -> list[str]:
     return sorted(origins)
 
 
-def frame_ancestors() -> str:
-    """The ``frame-ancestors`` source list, cached per process for a minute."""
+def frame_ancestors(cached: bool = False) -> str:
+    """The ``frame-ancestors`` source list, cached per process for a minute.
+
+    ``cached``: the last list read however old (``'self'`` if none), never a query.
+    """
     now = time.monotonic()
-    cached = _cache.get("value")
-    if cached and now - cached[0] < _TTL:
-        return cached[1]
+    last = _cache.get("value")
+    if cached:
+        return last[1] if last else "'self'"
+    if last and now - last[0] < _TTL:
+        return last[1]
     try:
         value = " ".join(["'self'", *platform_origins()])
     except Exception as error:  # a database hiccup must not break every page
         log.warning("frame-ancestors falls back to the last known list: %s", error)
-        return cached[1] if cached else "'self'"
+        return last[1] if last else "'self'"
     _cache["value"] = (now, value)
     return value
 
@@ -73,11 +78,15 @@ CSP_BASE = (
 )
 
 
-def content_security_policy(extra_ancestors: tuple[str, ...] = ()) -> str:
-    """The tool's CSP, letting ``extra_ancestors`` frame it too."""
-    return (
-        f"{CSP_BASE}; frame-ancestors {' '.join((frame_ancestors(), *extra_ancestors))}"
-    )
+def content_security_policy(
+    extra_ancestors: tuple[str, ...] = (), cached: bool = False
+) -> str:
+    """The tool's CSP, letting ``extra_ancestors`` frame it too.
+
+    ``cached``: from the last list of frame ancestors read, without a query.
+    """
+    ancestors = " ".join((frame_ancestors(cached), *extra_ancestors))
+    return f"{CSP_BASE}; frame-ancestors {ancestors}"
 
 
 #: Headers every response gets unless its view set them (name, value or maker).
