@@ -149,7 +149,7 @@ def make_database(url: str, pool_timeout: float = 10) -> Database:
 
 
 class _PostgresPool(PooledPostgresqlDatabase):
-    """Peewee's PostgreSQL pool, pinging only connections that sat idle.
+    """Peewee's PostgreSQL pool: pinging only idle connections, replacing dropped ones.
 
     Peewee sends ``SELECT 1`` whenever it hands out a pooled connection, to
     find those the server dropped: one more round trip on every request (68 µs
@@ -157,6 +157,14 @@ class _PostgresPool(PooledPostgresqlDatabase):
     connection given back less than :data:`PING_AFTER` seconds ago, idle and
     not closed by the driver, is handed out without it; one idle longer is
     pinged as before.
+
+    A connection the server dropped in that window (a restart, a proxy's idle
+    timeout) fails the first statement run on it. That statement alone is
+    safe to run again, since nothing was sent on the connection since it left
+    the pool: the pool forgets the dead connection (and closes its idle ones,
+    most likely dropped too), checks out a new one and runs the statement
+    once more. A failure after the first statement (something may have been
+    written) is raised as before.
     """
 
     #: Seconds a returned connection is trusted without a ping.
@@ -181,6 +189,46 @@ class _PostgresPool(PooledPostgresqlDatabase):
         if not close_conn:  # before the pool can hand it out again
             self._returned_at[conn] = time.monotonic()
         super()._close(conn, close_conn)
+
+    def _initialize_connection(self, conn):
+        super()._initialize_connection(conn)
+        self._state.untouched = True  # checked out; nothing sent on it yet
+
+    def execute_sql(self, sql, params=None):
+        return self._once_more_if_dropped(super().execute_sql, sql, params)
+
+    def begin(self, *args, **kwargs):
+        return self._once_more_if_dropped(super().begin, *args, **kwargs)
+
+    def _once_more_if_dropped(self, run, *args, **kwargs):
+        state = self._state
+        if state.closed and self.autoconnect:
+            self.connect()  # as peewee's cursor() would, so this is the first
+        untouched, state.untouched = getattr(state, "untouched", False), False
+        try:
+            return run(*args, **kwargs)
+        except (peewee.OperationalError, peewee.InterfaceError):
+            if not (untouched and self._dropped(state.conn)):
+                raise
+        self._replace_dropped_connection()
+        return run(*args, **kwargs)
+
+    def _dropped(self, conn) -> bool:
+        """True when the driver says the connection to the server is gone."""
+        adapter = self._adapter
+        return bool(conn.closed) or adapter.txn_status(conn) == adapter.txn_unknown
+
+    def _replace_dropped_connection(self) -> None:
+        log.warning("database connection dropped by the server; reconnecting")
+        state = self._state
+        # The caller's connection contexts and transaction stack stay as they are.
+        kept = state.ctx, state.transactions, state.commit_callbacks
+        state.transactions = []  # none begun on the dead connection yet
+        self.manual_close()  # out of the pool for good
+        self.close_idle()  # a restart dropped the idle ones too
+        self.connect()
+        state.ctx, state.transactions, state.commit_callbacks = kept
+        state.untouched = False  # the statement run again is its first
 
 
 class _Slot(NamedTuple):

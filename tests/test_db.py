@@ -227,16 +227,54 @@ def test_a_connection_the_server_dropped_is_replaced_after_sitting_idle(
     assert now != pid
 
 
-def test_a_dropped_connection_used_soon_after_fails_once_then_is_replaced(app):
-    _postgres_pool()
+def _backend_pid() -> int:
     with database.connection_context():
         (pid,) = database.execute_sql("SELECT pg_backend_pid()").fetchone()
+    return pid
+
+
+def test_a_request_on_a_connection_dropped_soon_after_succeeds(app):
+    """Handed out unpinged, the dropped connection is replaced and the query rerun."""
+    _postgres_pool()
+
+    @app.get("/_test/backend")
+    def backend():
+        return str(_backend_pid())
+
+    client = app.test_client()
+    pid = int(client.get("/_test/backend").get_data(as_text=True))
     _terminate(pid)
-    with pytest.raises(peewee.DatabaseError), database.connection_context():
-        database.execute_sql("SELECT 1")  # handed out unpinged: fails
+    response = client.get("/_test/backend")
+    assert response.status_code == 200
+    assert int(response.get_data(as_text=True)) != pid
+    assert client.get("/healthz").status_code == 200
+
+
+def test_a_transaction_begun_on_a_dropped_connection_is_begun_on_a_new_one(app):
+    _postgres_pool()
+    pid = _backend_pid()
+    _terminate(pid)
     with database.connection_context():
-        (now,) = database.execute_sql("SELECT pg_backend_pid()").fetchone()
+        with database.atomic():
+            Course.create(slug="after-drop", title="After the drop")
+            (now,) = database.execute_sql("SELECT pg_backend_pid()").fetchone()
     assert now != pid
+    with database.connection_context():
+        assert Course.select().where(Course.slug == "after-drop").count() == 1
+
+
+def test_a_statement_after_the_first_is_not_run_again(app):
+    """Once something was sent on a connection, its loss is the request's error."""
+    _postgres_pool()
+    with pytest.raises(peewee.DatabaseError), database.connection_context():
+        with database.atomic():
+            Course.create(slug="before-drop", title="Before the drop")
+            (pid,) = database.execute_sql("SELECT pg_backend_pid()").fetchone()
+            _terminate(pid)
+            Course.create(slug="lost", title="Lost with its transaction")
+    database.obj.close_all()  # the dead connection's state is left in this thread
+    with database.connection_context():
+        assert not Course.select().where(Course.slug.in_(["before-drop", "lost"]))
 
 
 # --- prepared queries ----------------------------------------------------------
