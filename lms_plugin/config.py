@@ -33,6 +33,9 @@ DEFAULTS = {
     # Trusted proxy hops for Werkzeug's ProxyFix, e.g. {"x_for": 1, "x_proto": 1,
     # "x_host": 1}; empty when the tool is not behind a proxy.
     "PROXY_FIX": {},
+    # Seconds browsers are told to use only https (Strict-Transport-Security), sent
+    # on responses served over https (after PROXY_FIX); never over http. 0: off.
+    "HSTS_MAX_AGE": 365 * 24 * 3600,
     # Extra origins allowed to frame the tool (CSP frame-ancestors), beyond the
     # registered platforms, e.g. ["https://lms.example.edu"].
     "FRAME_ANCESTORS": [],

@@ -343,3 +343,23 @@ def test_overview_counts_attempts_and_offers_to_resume_one(learner, platform):
     submit(client, attempt, right=False)
     overview = text(client.get(f"/learn/modules/{SLUG}"))
     assert "2 attempts left" in overview and "Go to the quiz" in overview
+
+
+def test_signed_in_pages_are_no_store(client, platform, module):
+    anonymous = client.get("/healthz")
+    assert "no-store" not in anonymous.headers.get("Cache-Control", "")
+    signing_in = launch_into(client, platform)  # sets the session cookie
+    assert signing_in.headers["Cache-Control"] == "no-store"
+    for path in (f"/learn/modules/{SLUG}", "/learn/", "/healthz"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert response.headers["Cache-Control"] == "no-store", path
+
+
+def test_public_responses_keep_their_caching_when_signed_in(learner):
+    jwks = learner.get("/lti/jwks")
+    assert jwks.cache_control.public and jwks.cache_control.max_age == 300
+    assert not jwks.cache_control.no_store
+    static = learner.get("/static/app.css")
+    assert static.status_code == 200
+    assert not static.cache_control.no_store
