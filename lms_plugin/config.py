@@ -96,7 +96,7 @@ def init_app(app: Flask, test_config: dict | None = None) -> None:
     if test_config:
         app.config.from_mapping(test_config)
 
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    _instance_folder(Path(app.instance_path))
     if not app.config["DATABASE_URL"]:
         db_file = Path(app.instance_path) / "lms_plugin.sqlite3"
         app.config["DATABASE_URL"] = f"sqlite:///{db_file}"
@@ -104,6 +104,18 @@ def init_app(app: Flask, test_config: dict | None = None) -> None:
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
     if app.config["PROXY_FIX"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, **app.config["PROXY_FIX"])
+
+
+def _instance_folder(instance: Path) -> None:
+    """Create the instance folder (database, secrets) private to its owner: 0700.
+
+    A folder that exists already is left as it is: its owner chose its mode.
+    """
+    if instance.is_dir():
+        return
+    instance.parent.mkdir(parents=True, exist_ok=True)
+    instance.mkdir(mode=0o700, exist_ok=True)
+    instance.chmod(0o700)  # whatever the umask
 
 
 def _instance_secret(instance: Path) -> str:

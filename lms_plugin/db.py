@@ -15,6 +15,7 @@ import contextlib
 import datetime
 import fcntl
 import logging
+import os
 import sqlite3
 import time
 import weakref
@@ -536,7 +537,8 @@ def _migration_lock():
     if path == ":memory:":
         yield
         return
-    with open(f"{path}.migrate-lock", "w") as handle:
+    lock = os.open(f"{path}.migrate-lock", os.O_WRONLY | os.O_CREAT, 0o600)
+    with os.fdopen(lock, "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
@@ -544,11 +546,45 @@ def _migration_lock():
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+#: Suffixes of the files SQLite keeps beside a database in WAL mode.
+SQLITE_SIDE_FILES = ("-wal", "-shm")
+
+
+def private_sqlite_file(path: str | os.PathLike) -> None:
+    """Create the SQLite file at ``path`` readable by its owner only (0600).
+
+    SQLite itself creates a database 0644 (less the umask), and its ``-wal`` and
+    ``-shm`` files with the database file's mode: created here first, empty (a
+    valid empty database), all three stay private. A file from before that others
+    may read loses that permission (logged). Called once when the database is
+    bound, never per request.
+    """
+    path = os.fspath(path)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    for name in (path, *(path + suffix for suffix in SQLITE_SIDE_FILES)):
+        try:
+            mode = os.stat(name).st_mode
+        except FileNotFoundError:
+            continue
+        if mode & 0o077:
+            try:
+                os.chmod(name, mode & 0o700)
+            except PermissionError:  # another user's file: say so, use it as it is
+                log.warning("%s is readable by others (mode %o)", name, mode & 0o777)
+                continue
+            log.warning("made %s private to its owner (it was mode %o)", name, mode)
+
+
 def init_app(app: Flask) -> None:
     """Bind the database to ``app``, open/close per request, add ``db`` commands."""
     database.initialize(
         make_database(app.config["DATABASE_URL"], app.config["DATABASE_POOL_TIMEOUT"])
     )
+    if isinstance(database.obj, SqliteDatabase) and database.obj.database != ":memory:":
+        private_sqlite_file(database.obj.database)
     app.extensions["lms_plugin.db"] = database
     app.before_request(_connect)
     app.teardown_appcontext(_close)
