@@ -50,6 +50,9 @@ DEFAULTS = {
     # A new deployment_id of a known registration: "accept" it, or "hold" it
     # (recorded inactive; launches get a 403 until an administrator activates it).
     "LTI_UNKNOWN_DEPLOYMENTS": "accept",
+    # Seconds platforms and proxies may cache the tool's /lti/jwks (its Cache-Control
+    # max-age); `keys rotate` publishes a new key this long before it signs.
+    "LTI_JWKS_MAX_AGE": 300,
     # Minimum seconds between refetches of a platform JWKS on an unknown kid.
     "LTI_JWKS_REFETCH_AFTER": 60,
     # Publish COURSES_DIR when the app starts and no course is published yet.
