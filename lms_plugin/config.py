@@ -21,6 +21,9 @@ DEFAULTS = {
     # sqlite:///path or postgresql://user@host/db. Unset: SQLite in the instance folder.
     # The plain DATABASE_URL environment variable is honoured too.
     "DATABASE_URL": None,
+    # Seconds a request waits for a free pooled database connection when all are in
+    # use; then it is answered 503 with Retry-After. 0: do not wait.
+    "DATABASE_POOL_TIMEOUT": 10,
     # Apply pending migrations when the app starts (embedded default).
     "AUTO_MIGRATE": True,
     # Folder of numbered schema migrations.
@@ -30,6 +33,9 @@ DEFAULTS = {
     # Trusted proxy hops for Werkzeug's ProxyFix, e.g. {"x_for": 1, "x_proto": 1,
     # "x_host": 1}; empty when the tool is not behind a proxy.
     "PROXY_FIX": {},
+    # Seconds browsers are told to use only https (Strict-Transport-Security), sent
+    # on responses served over https (after PROXY_FIX); never over http. 0: off.
+    "HSTS_MAX_AGE": 365 * 24 * 3600,
     # Extra origins allowed to frame the tool (CSP frame-ancestors), beyond the
     # registered platforms, e.g. ["https://lms.example.edu"].
     "FRAME_ANCESTORS": [],
@@ -44,6 +50,9 @@ DEFAULTS = {
     # A new deployment_id of a known registration: "accept" it, or "hold" it
     # (recorded inactive; launches get a 403 until an administrator activates it).
     "LTI_UNKNOWN_DEPLOYMENTS": "accept",
+    # Seconds platforms and proxies may cache the tool's /lti/jwks (its Cache-Control
+    # max-age); `keys rotate` publishes a new key this long before it signs.
+    "LTI_JWKS_MAX_AGE": 300,
     # Minimum seconds between refetches of a platform JWKS on an unknown kid.
     "LTI_JWKS_REFETCH_AFTER": 60,
     # Publish COURSES_DIR when the app starts and no course is published yet.
@@ -90,7 +99,7 @@ def init_app(app: Flask, test_config: dict | None = None) -> None:
     if test_config:
         app.config.from_mapping(test_config)
 
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    _instance_folder(Path(app.instance_path))
     if not app.config["DATABASE_URL"]:
         db_file = Path(app.instance_path) / "lms_plugin.sqlite3"
         app.config["DATABASE_URL"] = f"sqlite:///{db_file}"
@@ -98,6 +107,18 @@ def init_app(app: Flask, test_config: dict | None = None) -> None:
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
     if app.config["PROXY_FIX"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, **app.config["PROXY_FIX"])
+
+
+def _instance_folder(instance: Path) -> None:
+    """Create the instance folder (database, secrets) private to its owner: 0700.
+
+    A folder that exists already is left as it is: its owner chose its mode.
+    """
+    if instance.is_dir():
+        return
+    instance.parent.mkdir(parents=True, exist_ok=True)
+    instance.mkdir(mode=0o700, exist_ok=True)
+    instance.chmod(0o700)  # whatever the umask
 
 
 def _instance_secret(instance: Path) -> str:

@@ -6,12 +6,16 @@ out and gives it back, so no request pays for connecting (or, on SQLite, for
 its pragmas and the WAL checkpoint that closing the last connection runs).
 Schema changes happen only through the numbered files in ``migrations/``,
 applied by :func:`migrate`. Hot queries are :class:`Prepared`: their SQL is
-built once, not on every request.
+built once, not on every request. When every pooled connection is busy a request
+waits up to ``DATABASE_POOL_TIMEOUT`` seconds for one, then is answered 503 with
+``Retry-After`` (:func:`_pool_exhausted`).
 """
 
 import contextlib
 import datetime
 import fcntl
+import logging
+import os
 import sqlite3
 import time
 import weakref
@@ -39,10 +43,12 @@ from peewee import ModelInsert
 from peewee import ModelSelect
 from peewee import SqliteDatabase
 from playhouse.migrations import Runner
+from playhouse.pool import MaxConnectionsExceeded
 from playhouse.pool import PooledPostgresqlDatabase
 from playhouse.pool import PooledSqliteDatabase
 
 database = DatabaseProxy()
+log = logging.getLogger(__name__)
 
 #: SQLite settings for one writer and many readers (the embedded default).
 SQLITE_PRAGMAS = {
@@ -99,8 +105,15 @@ def _check_sqlite_version(version: tuple = sqlite3.sqlite_version_info) -> None:
         )
 
 
-def make_database(url: str) -> Database:
-    """Build a peewee database from a ``sqlite:///`` or ``postgresql://`` URL."""
+def make_database(url: str, pool_timeout: float = 10) -> Database:
+    """Build a peewee database from a ``sqlite:///`` or ``postgresql://`` URL.
+
+    ``pool_timeout``: seconds to wait for a free pooled connection when every
+    one is in use (0: do not wait) before peewee's pool raises
+    :class:`~playhouse.pool.MaxConnectionsExceeded`.
+    """
+    # Peewee's pool reads a timeout of 0 as "wait forever", None as "never wait".
+    wait = pool_timeout if pool_timeout and pool_timeout > 0 else None
     parsed = urlparse(url)
     if parsed.scheme == "sqlite":
         _check_sqlite_version()
@@ -114,7 +127,7 @@ def make_database(url: str) -> Database:
             pragmas=SQLITE_PRAGMAS,
             max_connections=64,
             stale_timeout=300,
-            timeout=30,
+            timeout=wait,
             check_same_thread=False,
         )
     if parsed.scheme in ("postgres", "postgresql"):
@@ -127,6 +140,7 @@ def make_database(url: str) -> Database:
             port=parsed.port,
             max_connections=int(options.pop("max_connections", 32)),
             stale_timeout=int(options.pop("stale_timeout", 300)),
+            timeout=wait,
             # psycopg 3 when installed (the postgres extra): statements run
             # often are prepared on the server; psycopg2 still works.
             prefer_psycopg3=True,
@@ -136,7 +150,7 @@ def make_database(url: str) -> Database:
 
 
 class _PostgresPool(PooledPostgresqlDatabase):
-    """Peewee's PostgreSQL pool, pinging only connections that sat idle.
+    """Peewee's PostgreSQL pool: pinging only idle connections, replacing dropped ones.
 
     Peewee sends ``SELECT 1`` whenever it hands out a pooled connection, to
     find those the server dropped: one more round trip on every request (68 µs
@@ -144,6 +158,14 @@ class _PostgresPool(PooledPostgresqlDatabase):
     connection given back less than :data:`PING_AFTER` seconds ago, idle and
     not closed by the driver, is handed out without it; one idle longer is
     pinged as before.
+
+    A connection the server dropped in that window (a restart, a proxy's idle
+    timeout) fails the first statement run on it. That statement alone is
+    safe to run again, since nothing was sent on the connection since it left
+    the pool: the pool forgets the dead connection (and closes its idle ones,
+    most likely dropped too), checks out a new one and runs the statement
+    once more. A failure after the first statement (something may have been
+    written) is raised as before.
     """
 
     #: Seconds a returned connection is trusted without a ping.
@@ -168,6 +190,46 @@ class _PostgresPool(PooledPostgresqlDatabase):
         if not close_conn:  # before the pool can hand it out again
             self._returned_at[conn] = time.monotonic()
         super()._close(conn, close_conn)
+
+    def _initialize_connection(self, conn):
+        super()._initialize_connection(conn)
+        self._state.untouched = True  # checked out; nothing sent on it yet
+
+    def execute_sql(self, sql, params=None):
+        return self._once_more_if_dropped(super().execute_sql, sql, params)
+
+    def begin(self, *args, **kwargs):
+        return self._once_more_if_dropped(super().begin, *args, **kwargs)
+
+    def _once_more_if_dropped(self, run, *args, **kwargs):
+        state = self._state
+        if state.closed and self.autoconnect:
+            self.connect()  # as peewee's cursor() would, so this is the first
+        untouched, state.untouched = getattr(state, "untouched", False), False
+        try:
+            return run(*args, **kwargs)
+        except (peewee.OperationalError, peewee.InterfaceError):
+            if not (untouched and self._dropped(state.conn)):
+                raise
+        self._replace_dropped_connection()
+        return run(*args, **kwargs)
+
+    def _dropped(self, conn) -> bool:
+        """True when the driver says the connection to the server is gone."""
+        adapter = self._adapter
+        return bool(conn.closed) or adapter.txn_status(conn) == adapter.txn_unknown
+
+    def _replace_dropped_connection(self) -> None:
+        log.warning("database connection dropped by the server; reconnecting")
+        state = self._state
+        # The caller's connection contexts and transaction stack stay as they are.
+        kept = state.ctx, state.transactions, state.commit_callbacks
+        state.transactions = []  # none begun on the dead connection yet
+        self.manual_close()  # out of the pool for good
+        self.close_idle()  # a restart dropped the idle ones too
+        self.connect()
+        state.ctx, state.transactions, state.commit_callbacks = kept
+        state.untouched = False  # the statement run again is its first
 
 
 class _Slot(NamedTuple):
@@ -475,7 +537,8 @@ def _migration_lock():
     if path == ":memory:":
         yield
         return
-    with open(f"{path}.migrate-lock", "w") as handle:
+    lock = os.open(f"{path}.migrate-lock", os.O_WRONLY | os.O_CREAT, 0o600)
+    with os.fdopen(lock, "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
@@ -483,12 +546,49 @@ def _migration_lock():
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+#: Suffixes of the files SQLite keeps beside a database in WAL mode.
+SQLITE_SIDE_FILES = ("-wal", "-shm")
+
+
+def private_sqlite_file(path: str | os.PathLike) -> None:
+    """Create the SQLite file at ``path`` readable by its owner only (0600).
+
+    SQLite itself creates a database 0644 (less the umask), and its ``-wal`` and
+    ``-shm`` files with the database file's mode: created here first, empty (a
+    valid empty database), all three stay private. A file from before that others
+    may read loses that permission (logged). Called once when the database is
+    bound, never per request.
+    """
+    path = os.fspath(path)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    for name in (path, *(path + suffix for suffix in SQLITE_SIDE_FILES)):
+        try:
+            mode = os.stat(name).st_mode
+        except FileNotFoundError:
+            continue
+        if mode & 0o077:
+            try:
+                os.chmod(name, mode & 0o700)
+            except PermissionError:  # another user's file: say so, use it as it is
+                log.warning("%s is readable by others (mode %o)", name, mode & 0o777)
+                continue
+            log.warning("made %s private to its owner (it was mode %o)", name, mode)
+
+
 def init_app(app: Flask) -> None:
     """Bind the database to ``app``, open/close per request, add ``db`` commands."""
-    database.initialize(make_database(app.config["DATABASE_URL"]))
+    database.initialize(
+        make_database(app.config["DATABASE_URL"], app.config["DATABASE_POOL_TIMEOUT"])
+    )
+    if isinstance(database.obj, SqliteDatabase) and database.obj.database != ":memory:":
+        private_sqlite_file(database.obj.database)
     app.extensions["lms_plugin.db"] = database
     app.before_request(_connect)
     app.teardown_appcontext(_close)
+    app.register_error_handler(MaxConnectionsExceeded, _pool_exhausted)
     app.cli.add_command(db_cli)
     if app.config["AUTO_MIGRATE"]:
         migrate(app.config["MIGRATIONS_DIR"])
@@ -501,6 +601,37 @@ def _connect() -> None:
 def _close(exc: BaseException | None) -> None:
     if not database.is_closed():
         database.close()
+
+
+#: Seconds a client is asked to wait before retrying when the pool was exhausted.
+POOL_RETRY_AFTER = 5
+
+
+def _pool_exhausted(error: MaxConnectionsExceeded):
+    """503 with ``Retry-After``: every connection stayed busy for the whole wait.
+
+    The page (or JSON) needs no database: it is rendered without the signed-in
+    user, and its CSP names the frame ancestors last read (never a query that
+    would wait for the pool again).
+    """
+    from lms_plugin import security
+    from lms_plugin.errors import render_error
+
+    log.warning("database pool exhausted: %s", error)
+    body, status = render_error(
+        503,
+        "The tool is busy",
+        "Every connection to the database was in use. "
+        f"Please try again in {POOL_RETRY_AFTER} seconds.",
+    )
+    return (
+        body,
+        status,
+        {
+            "Retry-After": str(POOL_RETRY_AFTER),
+            "Content-Security-Policy": security.content_security_policy(cached=True),
+        },
+    )
 
 
 db_cli = AppGroup("db", help="Database schema commands.")

@@ -5,6 +5,11 @@ Never ``X-Frame-Options: DENY``: the tool lives in an iframe. Instead the CSP
 key-set hosts), Canvas cloud's institution domains for Canvas registrations,
 and ``FRAME_ANCESTORS`` from the configuration. Each process rereads the
 registrations at most every ``_TTL`` seconds (derived data, safe to hold).
+
+A response served over https (``request.is_secure``, after ProxyFix) carries
+``Strict-Transport-Security`` for ``HSTS_MAX_AGE`` seconds; plain http never
+does. ``Cache-Control: no-store`` on signed-in pages is the session's business
+(``lms_plugin.lti.cookies``), since only it knows whether the cookie was set.
 """
 
 import logging
@@ -13,6 +18,7 @@ from urllib.parse import urlparse
 
 from flask import Flask
 from flask import current_app
+from flask import request
 
 log = logging.getLogger(__name__)
 _TTL = 60.0
@@ -51,17 +57,22 @@ def platform_origins() -> list[str]:
     return sorted(origins)
 
 
-def frame_ancestors() -> str:
-    """The ``frame-ancestors`` source list, cached per process for a minute."""
+def frame_ancestors(cached: bool = False) -> str:
+    """The ``frame-ancestors`` source list, cached per process for a minute.
+
+    ``cached``: the last list read however old (``'self'`` if none), never a query.
+    """
     now = time.monotonic()
-    cached = _cache.get("value")
-    if cached and now - cached[0] < _TTL:
-        return cached[1]
+    last = _cache.get("value")
+    if cached:
+        return last[1] if last else "'self'"
+    if last and now - last[0] < _TTL:
+        return last[1]
     try:
         value = " ".join(["'self'", *platform_origins()])
     except Exception as error:  # a database hiccup must not break every page
         log.warning("frame-ancestors falls back to the last known list: %s", error)
-        return cached[1] if cached else "'self'"
+        return last[1] if last else "'self'"
     _cache["value"] = (now, value)
     return value
 
@@ -73,11 +84,15 @@ CSP_BASE = (
 )
 
 
-def content_security_policy(extra_ancestors: tuple[str, ...] = ()) -> str:
-    """The tool's CSP, letting ``extra_ancestors`` frame it too."""
-    return (
-        f"{CSP_BASE}; frame-ancestors {' '.join((frame_ancestors(), *extra_ancestors))}"
-    )
+def content_security_policy(
+    extra_ancestors: tuple[str, ...] = (), cached: bool = False
+) -> str:
+    """The tool's CSP, letting ``extra_ancestors`` frame it too.
+
+    ``cached``: from the last list of frame ancestors read, without a query.
+    """
+    ancestors = " ".join((frame_ancestors(cached), *extra_ancestors))
+    return f"{CSP_BASE}; frame-ancestors {ancestors}"
 
 
 #: Headers every response gets unless its view set them (name, value or maker).
@@ -95,10 +110,24 @@ def _add_headers(response):
     for name, value in _DEFAULTS:
         if name.lower() not in present:
             response.headers[name] = value() if callable(value) else value
+    if request.is_secure:
+        hsts = current_app.extensions[_HSTS]
+        if hsts:
+            response.headers["Strict-Transport-Security"] = hsts
     return response
+
+
+_HSTS = "lms_plugin.hsts"
+
+
+def strict_transport_security(max_age: int) -> str | None:
+    """The HSTS header value for ``max_age`` seconds; None when 0 (off)."""
+    max_age = int(max_age)
+    return f"max-age={max_age}" if max_age > 0 else None
 
 
 def init_app(app: Flask) -> None:
     """Add the headers to every response."""
     _cache.clear()
+    app.extensions[_HSTS] = strict_transport_security(app.config["HSTS_MAX_AGE"])
     app.after_request(_add_headers)

@@ -109,6 +109,9 @@ def test_a_learner_sees_the_image_wherever_the_app_is_mounted(
     assert f'href="{mount}/learn/modules/{MODULE}"' in html  # links agree
     served = client.get(srcs(html)[0].removeprefix(mount), base_url=base)
     assert served.status_code == 200 and served.data == data
+    assert page.headers["Cache-Control"] == "no-store"  # the signed-in page
+    # The image is the same for everyone: cached for good, signed in or not.
+    assert served.headers["Cache-Control"] == "public, max-age=31536000, immutable"
 
 
 @pytest.mark.parametrize("mount", MOUNTS)

@@ -108,6 +108,72 @@ def test_a_transaction_left_open_is_rolled_back_before_reuse(app):
         assert not Course.select().where(Course.slug == "abandoned").exists()
 
 
+# --- waiting for a pooled connection -------------------------------------------
+
+
+def _hold_every_connection(app, seconds: float):
+    """Check out the pool's only connection in another thread for ``seconds``."""
+    import threading
+
+    database.obj._max_connections = 1
+    held, done = threading.Event(), threading.Event()
+
+    def hold():
+        with app.app_context(), database.connection_context():
+            database.execute_sql("SELECT 1")
+            held.set()
+            done.wait(seconds)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    assert held.wait(10)
+    return thread, done
+
+
+def test_a_request_waits_for_a_busy_pool_then_gets_503_with_retry_after(make_app):
+    app = make_app(DATABASE_POOL_TIMEOUT=0.5)
+    thread, done = _hold_every_connection(app, 30)
+    try:
+        started = time.monotonic()
+        response = app.test_client().get("/healthz", headers={"Accept": "text/html"})
+        waited = time.monotonic() - started
+    finally:
+        done.set()
+        thread.join()
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert "The tool is busy" in response.get_data(as_text=True)
+    assert "frame-ancestors" in response.headers["Content-Security-Policy"]
+    assert 0.5 <= waited < 5
+    thread, done = _hold_every_connection(app, 30)
+    try:
+        as_json = app.test_client().get(
+            "/healthz", headers={"Accept": "application/json"}
+        )
+    finally:
+        done.set()
+        thread.join()
+    assert as_json.status_code == 503 and as_json.json["error"] == "The tool is busy"
+
+
+def test_a_request_that_waits_gets_the_connection_given_back(make_app):
+    app = make_app(DATABASE_POOL_TIMEOUT=10)
+    thread, done = _hold_every_connection(app, 0.3)  # given back after 0.3 s
+    try:
+        response = app.test_client().get("/healthz")
+    finally:
+        done.set()
+        thread.join()
+    assert response.status_code == 200, response.get_data(as_text=True)
+
+
+def test_pool_timeout_reaches_peewee_pool():
+    waits = make_database("postgresql://db.example/lms", pool_timeout=2.5)
+    assert waits._wait_timeout == 2.5
+    never = make_database("sqlite:///x.db", pool_timeout=0)
+    assert never._wait_timeout is None  # 0: answer at once, never wait
+
+
 def _postgres_pool():
     pool = database.obj
     if not isinstance(pool, PooledPostgresqlDatabase):
@@ -161,16 +227,54 @@ def test_a_connection_the_server_dropped_is_replaced_after_sitting_idle(
     assert now != pid
 
 
-def test_a_dropped_connection_used_soon_after_fails_once_then_is_replaced(app):
-    _postgres_pool()
+def _backend_pid() -> int:
     with database.connection_context():
         (pid,) = database.execute_sql("SELECT pg_backend_pid()").fetchone()
+    return pid
+
+
+def test_a_request_on_a_connection_dropped_soon_after_succeeds(app):
+    """Handed out unpinged, the dropped connection is replaced and the query rerun."""
+    _postgres_pool()
+
+    @app.get("/_test/backend")
+    def backend():
+        return str(_backend_pid())
+
+    client = app.test_client()
+    pid = int(client.get("/_test/backend").get_data(as_text=True))
     _terminate(pid)
-    with pytest.raises(peewee.DatabaseError), database.connection_context():
-        database.execute_sql("SELECT 1")  # handed out unpinged: fails
+    response = client.get("/_test/backend")
+    assert response.status_code == 200
+    assert int(response.get_data(as_text=True)) != pid
+    assert client.get("/healthz").status_code == 200
+
+
+def test_a_transaction_begun_on_a_dropped_connection_is_begun_on_a_new_one(app):
+    _postgres_pool()
+    pid = _backend_pid()
+    _terminate(pid)
     with database.connection_context():
-        (now,) = database.execute_sql("SELECT pg_backend_pid()").fetchone()
+        with database.atomic():
+            Course.create(slug="after-drop", title="After the drop")
+            (now,) = database.execute_sql("SELECT pg_backend_pid()").fetchone()
     assert now != pid
+    with database.connection_context():
+        assert Course.select().where(Course.slug == "after-drop").count() == 1
+
+
+def test_a_statement_after_the_first_is_not_run_again(app):
+    """Once something was sent on a connection, its loss is the request's error."""
+    _postgres_pool()
+    with pytest.raises(peewee.DatabaseError), database.connection_context():
+        with database.atomic():
+            Course.create(slug="before-drop", title="Before the drop")
+            (pid,) = database.execute_sql("SELECT pg_backend_pid()").fetchone()
+            _terminate(pid)
+            Course.create(slug="lost", title="Lost with its transaction")
+    database.obj.close_all()  # the dead connection's state is left in this thread
+    with database.connection_context():
+        assert not Course.select().where(Course.slug.in_(["before-drop", "lost"]))
 
 
 # --- prepared queries ----------------------------------------------------------

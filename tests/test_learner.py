@@ -398,3 +398,23 @@ def test_a_result_page_shows_the_credit_stored_at_submit(learner, monkeypatch):
     assert "Attempt 1: 100%, passed" in page
     assert "Incorrect" not in page and "Not answered" not in page
     assert page.count("Correct (1 of 1)") >= 1
+
+
+def test_signed_in_pages_are_no_store(client, platform, module):
+    anonymous = client.get("/healthz")
+    assert "no-store" not in anonymous.headers.get("Cache-Control", "")
+    signing_in = launch_into(client, platform)  # sets the session cookie
+    assert signing_in.headers["Cache-Control"] == "no-store"
+    for path in (f"/learn/modules/{SLUG}", "/learn/", "/healthz"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert response.headers["Cache-Control"] == "no-store", path
+
+
+def test_public_responses_keep_their_caching_when_signed_in(learner):
+    jwks = learner.get("/lti/jwks")
+    assert jwks.cache_control.public and jwks.cache_control.max_age == 300
+    assert not jwks.cache_control.no_store
+    static = learner.get("/static/app.css")
+    assert static.status_code == 200
+    assert not static.cache_control.no_store

@@ -9,7 +9,6 @@ from lms_plugin.db import database
 from lms_plugin.lti import keys
 from lms_plugin.models.lti import PlatformKeySet
 from lms_plugin.models.lti import ToolKey
-from lms_plugin.models.lti import utcnow
 from tests.lti_platform import PlatformServer
 from tests.lti_platform import TestPlatform
 from tests.lti_platform import post_launch
@@ -28,29 +27,111 @@ def test_jwks_publishes_a_generated_public_key(client):
     assert row.kid == key["kid"] and "PRIVATE KEY" in row.private_pem
 
 
-def test_rotation_keeps_the_old_key_published_during_grace(app, client, runner):
-    old_kid = client.get("/lti/jwks").json["keys"][0]["kid"]
+def _kids(client) -> list[str]:
+    return [key["kid"] for key in client.get("/lti/jwks").json["keys"]]
+
+
+def _signing_kid() -> str:
+    with database.connection_context():
+        return keys.signing_key().kid
+
+
+def _pass(seconds: float) -> None:
+    """Move every stored time ``seconds`` into the past, as if they had passed."""
+    shift = datetime.timedelta(seconds=seconds)
+    with database.connection_context():
+        for key in ToolKey.select():
+            for name in ("created_at", "activates_at", "retired_at", "expires_at"):
+                if getattr(key, name) is not None:
+                    setattr(key, name, getattr(key, name) - shift)
+            key.save()
+
+
+def test_the_jwks_cache_lifetime_is_a_setting(make_app):
+    response = make_app(LTI_JWKS_MAX_AGE=120).test_client().get("/lti/jwks")
+    assert response.cache_control.max_age == 120 and response.cache_control.public
+
+
+def test_rotation_publishes_the_next_key_before_it_signs(app, client, runner):
+    (old_kid,) = _kids(client)
     result = runner.invoke(args=["keys", "rotate", "--grace-days", "2"])
     assert result.exit_code == 0, result.output
-    kids = [k["kid"] for k in client.get("/lti/jwks").json["keys"]]
+    assert "next key" in result.output
+    kids = _kids(client)
     assert len(kids) == 2 and kids[1] == old_kid
-    with database.connection_context():
-        assert keys.signing_key().kid == kids[0]
-        old = ToolKey.get(ToolKey.kid == old_kid)
-        grace = old.expires_at - old.retired_at
-        assert grace == datetime.timedelta(days=2)
+    new_kid = kids[0]
+    assert _signing_kid() == old_kid  # the JWKS may be cached for 300 s yet
     listing = runner.invoke(args=["keys", "list"]).output
-    assert f"{kids[0]}" in listing and "signing" in listing and "grace until" in listing
+    assert f"{new_kid}" in listing and "next: signs from" in listing
+    assert "current: until" in listing
+
+    _pass(299)
+    assert _signing_kid() == old_kid
+    _pass(2)  # one JWKS cache lifetime (300 s) since the rotation
+    assert _signing_kid() == new_kid
+    assert _kids(client) == [new_kid, old_kid]  # the old one in its grace period
+    with database.connection_context():
+        old = ToolKey.get(ToolKey.kid == old_kid)
+        new = ToolKey.get(ToolKey.kid == new_kid)
+        assert old.retired_at == new.activates_at
+        assert old.expires_at - old.retired_at == datetime.timedelta(days=2)
+        assert new.activates_at - new.created_at == datetime.timedelta(seconds=300)
+    listing = runner.invoke(args=["keys", "list"]).output
+    assert "retiring: published until" in listing
+    assert f"{new_kid}" in listing and "current" in listing
+
+
+def test_what_the_old_key_signs_verifies_against_a_jwks_cached_before(app, client):
+    """A platform that fetched the JWKS before the rotation verifies every signature
+    made while it may still hold that copy."""
+    import jwt
+
+    cached = client.get("/lti/jwks").json
+    with database.connection_context():
+        keys.rotate_keys(7, publish_for=300)
+        key = keys.signing_key()
+    token = jwt.encode({"iss": "tool"}, key.private_pem, "RS256", {"kid": key.kid})
+    assert jwt.get_unverified_header(token)["kid"] in {k["kid"] for k in cached["keys"]}
+
+
+def test_the_rotation_delay_follows_the_setting(make_app):
+    app = make_app(LTI_JWKS_MAX_AGE=60)
+    client, runner = app.test_client(), app.test_cli_runner()
+    client.get("/lti/jwks")
+    assert runner.invoke(args=["keys", "rotate"]).exit_code == 0
+    with database.connection_context():
+        new = ToolKey.select().order_by(ToolKey.id.desc()).get()
+        assert new.activates_at - new.created_at == datetime.timedelta(seconds=60)
+
+
+def test_a_second_rotation_waits_for_the_first(client, runner):
+    client.get("/lti/jwks")
+    assert runner.invoke(args=["keys", "rotate"]).exit_code == 0
+    again = runner.invoke(args=["keys", "rotate"])
+    assert again.exit_code != 0 and "already next" in again.output
+    assert len(_kids(client)) == 2
+
+
+def test_rotate_now_signs_with_the_new_key_at_once(client, runner):
+    (old_kid,) = _kids(client)
+    result = runner.invoke(args=["keys", "rotate", "--now", "--grace-days", "1"])
+    assert result.exit_code == 0, result.output
+    new_kid = _kids(client)[0]
+    assert new_kid != old_kid and _signing_kid() == new_kid
+    assert old_kid in _kids(client)  # still verifiable for a day
+    assert "retiring" in runner.invoke(args=["keys", "list"]).output
+
+
+def test_the_first_key_signs_at_once(client, runner):
+    assert runner.invoke(args=["keys", "rotate"]).exit_code == 0  # no key before
+    assert _signing_kid() == _kids(client)[0]
 
 
 def test_expired_keys_leave_the_jwks(client, runner):
-    old_kid = client.get("/lti/jwks").json["keys"][0]["kid"]
+    (old_kid,) = _kids(client)
     runner.invoke(args=["keys", "rotate", "--grace-days", "1"])
-    with database.connection_context():
-        ToolKey.update(expires_at=utcnow() - datetime.timedelta(seconds=1)).where(
-            ToolKey.kid == old_kid
-        ).execute()
-    kids = [k["kid"] for k in client.get("/lti/jwks").json["keys"]]
+    _pass(300 + 86400 + 1)
+    kids = _kids(client)
     assert old_kid not in kids and len(kids) == 1
     assert "expired" in runner.invoke(args=["keys", "list"]).output
 

@@ -19,6 +19,7 @@ from lms_plugin.lti.ags import parse_retry_after
 from lms_plugin.lti.ags import scores_url
 from lms_plugin.models.lti import LtiResourceLink
 from lms_plugin.models.lti import ServiceToken
+from lms_plugin.models.lti import ToolKey
 from lms_plugin.models.passback import FAILED
 from lms_plugin.models.passback import PENDING
 from lms_plugin.models.passback import SENT
@@ -496,3 +497,26 @@ def test_a_created_line_item_is_named_after_the_module(app, ags):
     drain(app)
     (item,) = ags.lineitems.values()
     assert item["label"] == "Building a foundation of clinical knowledge"
+
+
+def test_a_token_request_is_signed_with_a_key_already_published(app, ags, monkeypatch):
+    """The platform checks the client assertion against the tool's JWKS as other
+    connections read it: the first key of a fresh install, made while the sender
+    resolves the line item, must be committed before the platform is asked."""
+    course = make_course(ags, lineitem=False)  # the sender finds or creates it
+    score(course, add_member(course, "learner-1"))
+    with database.connection_context():
+        ToolKey.delete().execute()  # a fresh install: no key until one signs
+    check = ags.check_assertion
+
+    def against_published_jwks(form):
+        with app.app_context(), database.connection_context():  # its own connection
+            published = [json.loads(k.public_jwk) for k in keys.published_keys()]
+        ags.tool_jwks = {"keys": published}
+        return check(form)
+
+    monkeypatch.setattr(ags, "check_assertion", against_published_jwks)
+    drain(app)
+    [row] = rows()
+    assert (row.status, row.attempts) == (SENT, 1), row.last_error
+    assert ags.token_refusals == []

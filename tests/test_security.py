@@ -100,3 +100,27 @@ def test_configured_frame_ancestors_are_added(make_app):
     app = make_app(FRAME_ANCESTORS=["https://lms.example.edu"])
     response = app.test_client().get("/healthz")
     assert "https://lms.example.edu" in response.headers["Content-Security-Policy"]
+
+
+# --- HSTS and no-store -----------------------------------------------------------
+
+
+def test_hsts_over_https_only(client):
+    secure = client.get("/healthz", base_url="https://tool.example")
+    assert secure.headers["Strict-Transport-Security"] == "max-age=31536000"
+    plain = client.get("/healthz", base_url="http://tool.example")
+    assert "Strict-Transport-Security" not in plain.headers
+
+
+def test_hsts_behind_a_tls_proxy_follows_x_forwarded_proto(make_app):
+    client = make_app(PROXY_FIX={"x_proto": 1}, HSTS_MAX_AGE=600).test_client()
+    behind = client.get("/healthz", headers={"X-Forwarded-Proto": "https"})
+    assert behind.headers["Strict-Transport-Security"] == "max-age=600"
+    direct = client.get("/healthz", headers={"X-Forwarded-Proto": "http"})
+    assert "Strict-Transport-Security" not in direct.headers
+
+
+def test_hsts_max_age_zero_turns_it_off(make_app):
+    client = make_app(HSTS_MAX_AGE=0).test_client()
+    response = client.get("/healthz", base_url="https://tool.example")
+    assert "Strict-Transport-Security" not in response.headers

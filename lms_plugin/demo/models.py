@@ -21,6 +21,8 @@ from peewee import Model
 from peewee import SqliteDatabase
 from peewee import TextField
 
+from lms_plugin.db import private_sqlite_file
+
 demo_database = DatabaseProxy()
 
 LEARNER = "learner"
@@ -220,6 +222,7 @@ DEMO_MODELS = [
 
 def open_database(path: Path) -> None:
     """Bind the demo tables to the SQLite file at ``path`` and create them."""
+    private_sqlite_file(path)  # the demo's tokens and people: 0600, as the tool's
     demo_database.initialize(
         SqliteDatabase(
             str(path),

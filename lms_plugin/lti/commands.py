@@ -1,6 +1,7 @@
 """``lms-plugin keys …`` (list, rotate signing keys) and ``lms-plugin roster sync``."""
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from lms_plugin.db import database
@@ -25,13 +26,37 @@ def list_command() -> None:
     default=7.0,
     show_default=True,
     type=click.FloatRange(min=0),
-    help="Days the old keys stay published in /lti/jwks.",
+    help="Days the replaced key stays published in /lti/jwks once the new one signs.",
 )
-def rotate_command(grace_days: float) -> None:
-    """Add a new signing key; old keys stay published for the grace period."""
+@click.option(
+    "--publish-for",
+    type=click.FloatRange(min=0),
+    help="Seconds the new key is published before it signs "
+    "[default: LTI_JWKS_MAX_AGE, the JWKS cache lifetime].",
+)
+@click.option(
+    "--now",
+    "at_once",
+    is_flag=True,
+    help="Sign with the new key at once (a key that must stop signing now); "
+    "platforms with a cached JWKS fail to verify until they refetch it.",
+)
+def rotate_command(grace_days: float, publish_for: float | None, at_once: bool):
+    """Publish a new key, and sign with it once caches of the JWKS have it."""
+    if at_once:
+        publish_for = 0
+    elif publish_for is None:
+        publish_for = current_app.config["LTI_JWKS_MAX_AGE"]
     with database.connection_context():
-        key = keys.rotate_keys(grace_days)
-    click.echo(f"new signing key {key.kid}; old keys published for {grace_days:g} days")
+        try:
+            key = keys.rotate_keys(grace_days, publish_for)
+        except keys.RotationPending as pending:
+            raise click.ClickException(str(pending)) from None
+    click.echo(
+        f"next key {key.kid} published; it signs from "
+        f"{key.activates_at:%Y-%m-%d %H:%M:%S} UTC; the key it replaces stays "
+        f"published for {grace_days:g} days after that"
+    )
 
 
 roster_cli = AppGroup("roster", help="Course rosters from Names and Roles (NRPS).")

@@ -13,6 +13,8 @@ from pylti1p3.contrib.flask import FlaskCookieService
 
 #: Where the app keeps its session serializer, with the keys it was built for.
 _SERIALIZER = "lms_plugin.session_serializer"
+#: The session key flask-login keeps the signed-in user's id under.
+_USER_ID = "_user_id"
 
 
 def iframe_cookie_options(secure: bool) -> dict:
@@ -56,17 +58,27 @@ class IframeSessionInterface(SecureCookieSessionInterface):
         return built[1]
 
     def save_session(self, app: Flask, session, response) -> None:
-        """Flask's, but a response marked public does not vary on the cookie.
+        """Flask's, but a public response does not vary on the cookie, and a
+        signed-in one is ``no-store``.
 
         Flask adds ``Vary: Cookie`` whenever anything read the session, and
         flask-login reads it after every request. A response the app marks
         ``Cache-Control: public`` (a published image, the JWKS) is the same for
         everyone; with that header shared caches would keep one copy per cookie.
-        A response that sets the cookie keeps its ``Vary``.
+        A response that sets the cookie keeps its ``Vary``. A response to a
+        signed-in user, or that sets the session cookie, with no caching of its
+        own (static files have theirs) gets ``Cache-Control: no-store``.
         """
         super().save_session(app, session, response)
-        if response.cache_control.public and "Set-Cookie" not in response.headers:
+        sets_cookie = "Set-Cookie" in response.headers
+        if response.cache_control.public and not sets_cookie:
             response.vary.discard("Cookie")
+        elif (sets_cookie or _USER_ID in session) and (
+            "Cache-Control" not in response.headers
+        ):
+            # A signed-in page (or one that signs in): never kept by a cache or
+            # the browser's history. A view that chose its caching keeps it.
+            response.headers["Cache-Control"] = "no-store"
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return request.is_secure or super().get_cookie_secure(app)

@@ -3,6 +3,7 @@
 import logging
 
 from flask import Blueprint
+from flask import current_app
 from flask import jsonify
 from flask import render_template
 from flask import session
@@ -68,7 +69,7 @@ def jwks():
     """The tool's public keys: the signing key and rotated keys still in grace."""
     response = jsonify(keys.public_jwks())
     response.cache_control.public = True
-    response.cache_control.max_age = 300
+    response.cache_control.max_age = current_app.config["LTI_JWKS_MAX_AGE"]
     return response
 
 

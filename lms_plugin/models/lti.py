@@ -96,7 +96,8 @@ class LtiRegistrationChange(BaseModel):
 class ToolKey(BaseModel):
     """An RSA key pair the tool signs with; published in /lti/jwks until it expires.
 
-    The newest key without ``retired_at`` signs. A rotated-out key keeps being
+    Published from ``created_at``; the newest key past ``activates_at`` (NULL:
+    from creation) and before ``retired_at`` signs. A rotated-out key keeps being
     published until ``expires_at`` so platforms holding old tokens can verify them.
     """
 
@@ -104,6 +105,7 @@ class ToolKey(BaseModel):
     private_pem = TextField()
     public_jwk = TextField()  # JSON
     created_at = DateTimeField(default=utcnow)
+    activates_at = DateTimeField(null=True)
     retired_at = DateTimeField(null=True)
     expires_at = DateTimeField(null=True)
 

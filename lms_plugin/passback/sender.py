@@ -16,6 +16,7 @@ from flask import Flask
 
 from lms_plugin.db import database
 from lms_plugin.db import is_postgres
+from lms_plugin.lti import keys
 from lms_plugin.lti.ags import SCOPE_LINEITEM
 from lms_plugin.lti.ags import SCOPE_LINEITEM_READONLY
 from lms_plugin.lti.ags import SCOPE_SCORE
@@ -180,14 +181,28 @@ def _granted(context: LtiContext) -> list[str]:
 def resolve_lineitem(row, client: AgsClient, scopes: list[str]) -> str:
     """The line item URL for ``row``: the link's, found by resourceId, or created.
 
-    Runs under a lock on the context row (PostgreSQL) so two senders do not both
-    create a line item for the same link.
+    On PostgreSQL this runs under a lock on the context row, so two senders do
+    not both create a line item for the same link. The platform checks the
+    token request made meanwhile against the tool's JWKS, which it reads over
+    HTTP from another connection: the signing key must be committed before the
+    lock's transaction begins (the first key, created inside it, would be
+    missing from /lti/jwks until the commit). SQLite has no row lock to take,
+    and a transaction there would hold the database's write lock across the
+    platform's answers as soon as anything in it wrote (the first key, a
+    cached token): every other writer waited, the JWKS request of a platform
+    served by this very process too (the demo's first grade). So only the
+    writes that store the answer share one, after the platform has answered.
     """
+    if not is_postgres():
+        url = _stored_lineitem(row) or _find_or_create(row, client, scopes)
+        with database.atomic():
+            outbox.remember_lineitem(row, url)
+        return url
+    keys.signing_key()  # committed now, so published before the platform asks
     with database.atomic():
-        if is_postgres():
-            LtiContext.select(LtiContext.id).where(
-                LtiContext.id == row.context_id
-            ).for_update().execute()
+        LtiContext.select(LtiContext.id).where(
+            LtiContext.id == row.context_id
+        ).for_update().execute()
         url = _stored_lineitem(row) or _find_or_create(row, client, scopes)
         outbox.remember_lineitem(row, url)
     return url

@@ -126,3 +126,14 @@ def _public_tables() -> dict[str, int]:
             return counts
     finally:
         conn.close()
+
+
+def test_the_demo_database_is_private_to_its_owner(tmp_path):
+    previous = os.umask(0o022)  # under which SQLite would create it 0644
+    try:
+        make_demo_app(tmp_path)
+    finally:
+        os.umask(previous)
+        close_databases()
+    demo_file = tmp_path / "instance" / "demo.sqlite3"
+    assert oct(demo_file.stat().st_mode & 0o777) == oct(0o600)
