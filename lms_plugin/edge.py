@@ -11,10 +11,10 @@ What Werkzeug gives a view, and so what is checked here:
 - the path: percent-decoded by the WSGI server; invalid UTF-8 there becomes
   U+FFFD, so only NUL (``%00``) can get through;
 - the query string and form fields (names and values): Werkzeug leaves an
-  invalid UTF-8 escape such as ``%ED%A0%80`` as those literal characters, so
-  again only NUL can get through; the raw query string is searched without
-  parsing it, and forms are read only when the request carries one (a POST;
-  CSRF reads it anyway);
+  invalid UTF-8 escape such as ``%ED%A0%80`` as those literal characters (and
+  decodes raw bytes with replacement), so again only NUL can get through; the
+  raw query string is searched without parsing it, and a form is read only
+  when the request says it carries one (CSRF and pylti1p3 read it anyway);
 - headers, cookies included: HTTP forbids NUL in field values (RFC 9110 §5.5),
   so any header with one is refused. Cookies need no more than that: the
   session cookie is signed, so only what the tool wrote comes back through it;
@@ -37,8 +37,6 @@ from lms_plugin.errors import LmsError
 
 #: Characters PostgreSQL text (and UTF-8) cannot hold.
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-#: A NUL in a raw query string: escaped, or (from lax clients) as it is.
-_RAW_NUL = re.compile("%00|\x00")
 _FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 
 
@@ -73,8 +71,10 @@ def find_unstorable(value, depth: int = 0) -> bool:
 
 
 def _check_form() -> None:
+    # Only NUL can reach a form (see above), and ``in`` is a memchr: a regular
+    # expression took 27 µs over a 4.5 kB id_token, this takes well under one.
     for name, values in request.form.lists():
-        if UNSTORABLE.search(name) or any(UNSTORABLE.search(v) for v in values):
+        if "\x00" in name or any("\x00" in value for value in values):
             raise _refuse("form")
 
 
@@ -103,11 +103,14 @@ def check_request() -> None:
     environ = request.environ
     if "\x00" in environ.get("PATH_INFO", ""):
         raise _refuse("address")
-    if _RAW_NUL.search(environ.get("QUERY_STRING", "")):
+    query = environ.get("QUERY_STRING", "")
+    if "%00" in query or "\x00" in query:  # escaped, or raw from a lax client
         raise _refuse("query string")
     for key, value in environ.items():
         if key[:5] == "HTTP_" and "\x00" in value:
             raise _refuse("headers")
+    if not environ.get("CONTENT_TYPE"):  # most GETs: no body to look at
+        return
     if request.mimetype in _FORM_TYPES:
         _check_form()
     elif request.is_json:
