@@ -6,6 +6,7 @@ ids past the integer range, and id_tokens nested deeper than the JSON parser
 can recurse. Quiz answers are in ``test_quiz_answers.py``.
 """
 
+import io
 import json
 
 import pytest
@@ -79,6 +80,23 @@ def test_nul_anywhere_in_a_request_is_a_400(app, where):
     refused(client.get(where["path"], headers=where.get("headers")))
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"data": {"note": "a\x00b"}},
+        {"data": {"a\x00b": "note"}},
+        {"data": {"other": "a\x00b"}, "upload": True},
+    ],
+    ids=["value", "name", "multipart"],
+)
+def test_nul_in_a_form_is_refused_before_csrf_and_sign_in(client, body):
+    data = dict(body["data"])
+    if body.get("upload"):  # a file makes the client send multipart/form-data
+        data["note"] = (io.BytesIO(b"x"), "note.txt")
+    response = client.post("/instructor/roster/refresh", data=data)
+    assert "cannot accept" in refused(response)
+
+
 def test_invalid_utf8_escapes_are_not_refused_as_unstorable(client):
     # Werkzeug turns them into U+FFFD (path) or leaves them as text (query).
     assert client.get("/lti/jwks?x=%ED%A0%80%FF").status_code == 200
@@ -99,6 +117,14 @@ def test_hostile_json_bodies_are_a_400(client, body):
         "/lti/login", data=body, headers={"Content-Type": "application/json"}
     )
     refused(response)
+
+
+def test_a_json_body_over_the_limit_is_a_413(client):
+    body = json.dumps({"a": "x" * 1_000_001})
+    response = client.post(
+        "/lti/login", data=body, headers={"Content-Type": "application/json"}
+    )
+    refused(response, 413)
 
 
 def _token(header: dict | str, body: dict | str) -> str:
