@@ -24,6 +24,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from lms_plugin import csrf
     from lms_plugin import db
     from lms_plugin import demo
+    from lms_plugin import edge
     from lms_plugin import errors
     from lms_plugin import health
     from lms_plugin import instructor
@@ -35,7 +36,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from lms_plugin import urls
     from lms_plugin.lti import registration_views
 
-    demo.init_app(app)  # first: refuses production configs before any DB is touched
+    edge.init_app(app)  # before any route: bounds <int:>; checks run first
+    demo.init_app(app)  # refuses production configs before any DB is touched
     db.init_app(app)
     errors.init_app(app)
     urls.init_app(app)

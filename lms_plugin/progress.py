@@ -66,6 +66,13 @@ class StartKeyTaken(LmsError):
     title = "Form expired"
 
 
+class AnswerRefused(LmsError):
+    """Submitted answers no form of the quiz could send; nothing is saved or scored."""
+
+    status_code = 400
+    title = "Your answers could not be read"
+
+
 # --- pure rules -------------------------------------------------------------
 
 
@@ -529,11 +536,17 @@ def _new_attempt(user, context, module, version, key, number, rng) -> dict:
 
 
 def parse_responses(questions: list[dict], form: dict[str, list[str]]) -> dict:
-    """Every scored item's response from submitted form values."""
+    """Every scored item's response from submitted form values.
+
+    :raises AnswerRefused: a value the quiz's form cannot send (a 400).
+    """
     responses = {}
     for entry in questions:
         for item in quizzes.scored_items(entry):
-            response = quizzes.parse_response(item, form)
+            try:
+                response = quizzes.parse_response(item, form)
+            except quizzes.AnswerError as error:
+                raise AnswerRefused(str(error)) from None
             if response is not None:
                 responses[item["id"]] = response
     return responses

@@ -6,6 +6,13 @@ content pipeline stores in ``QuestionVersion.data`` (the shape of
 from the form by :func:`parse_response`. Each question type is one class in
 ``QUESTION_TYPES`` with the same small interface: ``parse``, ``score`` and
 ``present``.
+
+Parsing is strict about what the quiz's own form can send. A value that form
+could send but that earns nothing (an option id the question does not have, a
+blank choice, one position picked twice) is a scored wrong answer. A value the
+form can never send (two values for a one-answer field, a position that is not
+one of its numbers, text longer than the input allows) raises
+:class:`AnswerError`, which the learner sees as a 400 naming what was wrong.
 """
 
 from __future__ import annotations
@@ -63,6 +70,25 @@ class QuizScore:
         return self.percent >= self.passing_percent
 
 
+class AnswerError(ValueError):
+    """A submitted answer no form of this quiz could have sent; the message says why."""
+
+
+#: Longest short-text answer, as the input's ``maxlength`` says.
+SHORT_TEXT_MAX = 500
+
+
+def _one(form: dict[str, list[str]], name: str) -> str | None:
+    """The single value of a one-answer field, or None when it was not sent."""
+    values = form.get(name) or []
+    if len(values) > 1:
+        raise AnswerError(
+            "A question that takes one answer was sent several. Reload the quiz "
+            "page and answer it again."
+        )
+    return values[0] if values else None
+
+
 def _points(question: Question) -> float:
     return float(question.get("points", 1))
 
@@ -118,7 +144,8 @@ class SingleChoice(QuestionType):
     name = "single"
 
     def parse(self, question, form, prefix):
-        value = (form.get(prefix) or [None])[0]
+        value = _one(form, prefix)
+        # An id the question does not have matches nothing: scored wrong.
         return value if value in _option_ids(question) else None
 
     def fraction(self, question, response):
@@ -142,6 +169,7 @@ class MultipleResponse(QuestionType):
     name = "multiple"
 
     def parse(self, question, form, prefix):
+        # Checkboxes: any number of values; unknown and repeated ids are ignored.
         valid = set(_option_ids(question))
         chosen = sorted(set(form.get(prefix, [])) & valid)
         return chosen or None
@@ -169,8 +197,8 @@ class TrueFalse(QuestionType):
     name = "true_false"
 
     def parse(self, question, form, prefix):
-        value = (form.get(prefix) or [None])[0]
-        return {"true": True, "false": False}.get(value)
+        # Anything but "true" or "false" is no answer: scored wrong.
+        return {"true": True, "false": False}.get(_one(form, prefix))
 
     def fraction(self, question, response):
         return float(response is bool(question["answer"]))
@@ -197,8 +225,8 @@ class Matching(QuestionType):
         choices = set(self._choices(question))
         response = {}
         for pair in question["pairs"]:
-            value = (form.get(f"{prefix}.{pair['id']}") or [None])[0]
-            if value in choices:
+            value = _one(form, f"{prefix}.{pair['id']}")
+            if value in choices:  # an unknown choice leaves the prompt unmatched
                 response[pair["id"]] = value
         return response or None
 
@@ -225,14 +253,20 @@ class Ordering(QuestionType):
 
     def parse(self, question, form, prefix):
         ids = [item["id"] for item in question["items"]]
+        positions = {str(n) for n in range(1, len(ids) + 1)}
         ranks = {}
         for item_id in ids:
-            value = (form.get(f"{prefix}.{item_id}") or [""])[0]
-            if not value.isdigit():
-                return None
-            ranks[item_id] = int(value)
-        if sorted(ranks.values()) != list(range(1, len(ids) + 1)):
-            return None  # each position used exactly once
+            value = _one(form, f"{prefix}.{item_id}") or ""
+            if value and value not in positions:
+                # The form offers "1" to "n" only: never int() what it cannot send
+                # ("²" and "٣" pass isdigit(), 5,000 digits overflow int()).
+                raise AnswerError(
+                    "An ordering answer had a position that is not one of 1 to "
+                    f"{len(ids)}. Reload the quiz page and order the items again."
+                )
+            ranks[item_id] = int(value) if value else None
+        if None in ranks.values() or len(set(ranks.values())) != len(ids):
+            return None  # an item left unplaced, or a position used twice: no answer
         return sorted(ids, key=ranks.__getitem__)
 
     def fraction(self, question, response):
@@ -269,8 +303,13 @@ class ShortText(QuestionType):
     name = "short_text"
 
     def parse(self, question, form, prefix):
-        value = (form.get(prefix) or [""])[0].strip()
-        return value[:500] or None
+        value = (_one(form, prefix) or "").strip()
+        if len(value) > SHORT_TEXT_MAX:
+            raise AnswerError(
+                f"A short answer is longer than {SHORT_TEXT_MAX} characters. "
+                "Shorten it and submit again."
+            )
+        return value or None
 
     def fraction(self, question, response):
         accepted = {normalize_text(str(answer)) for answer in question["answers"]}

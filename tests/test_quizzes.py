@@ -5,6 +5,7 @@ import random
 import pytest
 
 from lms_plugin.quizzes import QUESTION_TYPES
+from lms_plugin.quizzes import AnswerError
 from lms_plugin.quizzes import draw_quiz
 from lms_plugin.quizzes import kept_percent
 from lms_plugin.quizzes import may_show_answers
@@ -265,3 +266,29 @@ def test_kept_percent_policies():
 )
 def test_may_show_answers(policy, passed, used, limit, shown):
     assert may_show_answers(policy, passed, used, limit) is shown
+
+
+@pytest.mark.parametrize("value", ["²", "\u0663", "9" * 5000, "-1", "0", "7", "1.0"])
+def test_parse_ordering_refuses_positions_the_form_cannot_send(value):
+    form = {
+        f"q.q4.{item['id']}": [str(n)] for n, item in enumerate(ORDERING["items"], 1)
+    }
+    form["q.q4.s"] = [value]
+    with pytest.raises(AnswerError, match="not one of 1 to 6"):
+        parse_response(ORDERING, form)
+
+
+@pytest.mark.parametrize(
+    ("question", "name"),
+    [(single(), "q.q1"), (TRUE_FALSE, "q.q6"), (MATCHING, "q.q3.p1"), (SHORT, "q.q5")],
+)
+def test_parse_refuses_two_values_for_a_one_answer_field(question, name):
+    with pytest.raises(AnswerError, match="sent several"):
+        parse_response(question, {name: ["a", "b"]})
+
+
+def test_parse_short_text_refuses_what_the_input_cannot_hold():
+    assert parse_response(SHORT, {"q.q5": ["x" * 500]}) == "x" * 500
+    assert parse_response(SHORT, {"q.q5": ["  teach back  "]}) == "teach back"
+    with pytest.raises(AnswerError, match="longer than 500"):
+        parse_response(SHORT, {"q.q5": ["x" * 501]})

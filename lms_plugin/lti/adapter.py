@@ -14,6 +14,7 @@ pylti1p3 2.0.0 gaps closed here (see the LTI reference, section 4.3):
   pagination URLs and cache tokens (``services.py``).
 """
 
+import base64
 import datetime
 import secrets
 from urllib.parse import urlencode
@@ -29,6 +30,8 @@ from pylti1p3.contrib.flask import FlaskSessionService
 from pylti1p3.exception import LtiException
 from pylti1p3.exception import OIDCException
 
+from lms_plugin import safejson
+from lms_plugin.edge import find_unstorable
 from lms_plugin.errors import LaunchError
 from lms_plugin.lti import storage
 from lms_plugin.lti.cookies import IframeCookieService
@@ -252,6 +255,34 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             return self
         raise cookie_blocked_error(login)
 
+    def validate_jwt_format(self) -> "ToolMessageLaunch":
+        """Header and claims decoded within safejson's limits, before any other use.
+
+        pylti1p3 parses them with plain ``json.loads`` (a payload nested a few
+        thousand deep is a RecursionError), then looks the registration up by
+        ``iss``, ``aud`` and ``azp`` and the key by ``kid``, all before the
+        signature is checked: those must be text, and no claim may hold a NUL or
+        an unpaired surrogate, since claims are stored (users, contexts, launch
+        data) and PostgreSQL cannot hold them.
+        """
+        parts = self._get_id_token().split(".")
+        if len(parts) != 3:
+            raise LtiException("Invalid id_token, JWT must contain 3 parts")
+        header, body = (_decode_jwt_part(part) for part in parts[:2])
+        if not isinstance(header, dict) or not isinstance(body, dict):
+            raise LtiException("id_token header and payload must be JSON objects")
+        if find_unstorable(header) or find_unstorable(body):
+            raise LtiException("id_token holds a NUL character or broken Unicode")
+        _require_text(header, "kid")
+        _require_text(body, "iss", "azp")
+        audience = body.get("aud")
+        if not isinstance(audience, str) and not (
+            isinstance(audience, list) and all(isinstance(a, str) for a in audience)
+        ):
+            raise LtiException("id_token aud must be a string or a list of strings")
+        self._jwt = {"header": header, "body": body}
+        return self
+
     def validate_registration(self) -> "ToolMessageLaunch":
         iss, client_id = self.get_iss(), self.get_client_id()
         try:
@@ -323,6 +354,25 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         from lms_plugin.lti.services import ToolServiceConnector
 
         return ToolServiceConnector(self._registration, self._requests_session)
+
+
+#: Largest decoded id_token part read (Canvas tokens with many claims are ~10 kB).
+ID_TOKEN_PART_MAX_BYTES = 200_000
+
+
+def _decode_jwt_part(part: str):
+    """One base64url JWT part as JSON, within safejson's depth and size limits."""
+    try:
+        raw = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+        return safejson.loads(raw, max_bytes=ID_TOKEN_PART_MAX_BYTES)
+    except ValueError as error:  # binascii.Error and JsonLimitError are ValueErrors
+        raise LtiException(f"Invalid JWT format, can't be decoded: {error}") from None
+
+
+def _require_text(claims: dict, *names: str) -> None:
+    for name in names:
+        if name in claims and not isinstance(claims[name], str):
+            raise LtiException(f"id_token {name} must be a string")
 
 
 def cookie_blocked_error(login: dict) -> LaunchError:
