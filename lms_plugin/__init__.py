@@ -29,6 +29,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from lms_plugin import instructor
     from lms_plugin import learner
     from lms_plugin import lti
+    from lms_plugin import outbound
     from lms_plugin import passback
     from lms_plugin import security
     from lms_plugin import urls
@@ -37,6 +38,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     demo.init_app(app)  # first: refuses production configs before any DB is touched
     db.init_app(app)
     errors.init_app(app)
+    outbound.init_app(app)
     urls.init_app(app)
     csrf.init_app(app)
     security.init_app(app)

@@ -15,6 +15,8 @@ from tests.registration_platform import FakeLms
 from tests.registration_platform import ServedLms
 
 TOOL = "http://localhost"  # the test client's host
+#: What every failure to fetch the configuration says (outbound.NEUTRAL_MESSAGE).
+NEUTRAL = "could not get a usable answer"
 ORIGIN = {"Origin": TOOL}
 
 
@@ -212,14 +214,14 @@ def test_unreachable_platform_is_a_502(client):
     url = f"http://127.0.0.1:{_closed_port()}/mod/lti/openid-configuration.php"
     response = client.get("/lti/register", query_string={"openid_configuration": url})
     assert response.status_code == 502
-    assert "could not be reached" in response.text
+    assert NEUTRAL in response.text
 
 
 @pytest.mark.parametrize(
     ("fields", "status", "message"),
     [
-        ({"config_raw": b"<html>login</html>"}, 502, "not JSON"),
-        ({"config_status": 401}, 502, "HTTP 401"),
+        ({"config_raw": b"<html>login</html>"}, 502, NEUTRAL),
+        ({"config_status": 401}, 502, NEUTRAL),
         ({"config_changes": {"token_endpoint": None}}, 502, "token_endpoint"),
         ({"config_changes": {"authorization_endpoint": None}}, 502, "authorization"),
         (

@@ -14,9 +14,9 @@ import json
 import logging
 from dataclasses import dataclass
 
-import requests
 from pylti1p3.names_roles import NamesRolesProvisioningService
 
+from lms_plugin import outbound
 from lms_plugin.db import database
 from lms_plugin.errors import LmsError
 from lms_plugin.lti import roles
@@ -81,7 +81,7 @@ def fetch_members(context: LtiContext) -> tuple[list[dict], int]:
     )
     try:
         return _all_pages(service, url)
-    except (requests.RequestException, *PROTOCOL_ERRORS, *_MALFORMED) as error:
+    except (outbound.OutboundError, *PROTOCOL_ERRORS, *_MALFORMED) as error:
         raise RosterError(
             "The course platform did not send its roster. Nothing was changed; "
             "try again in a few minutes.",
