@@ -196,10 +196,7 @@ def checked_addresses(host: str, port: int, policy: Policy, loopback_only: bool)
     One refused address refuses the host: an answer mixing public and private
     addresses is what a rebinding attack looks like.
     """
-    try:
-        answers = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError) as error:
-        raise OutboundError(UNREACHABLE, f"{host} does not resolve: {error}") from None
+    answers = _resolve(host, port)
     addresses = []
     for family, _, _, _, sockaddr in answers:
         if family not in (socket.AF_INET, socket.AF_INET6):
@@ -215,6 +212,30 @@ def checked_addresses(host: str, port: int, policy: Policy, loopback_only: bool)
     if not addresses:
         raise OutboundError(UNREACHABLE, f"{host} has no IPv4 or IPv6 address")
     return addresses
+
+
+def _resolve(host: str, port: int) -> list:
+    """``getaddrinfo`` within the deadline (a slow name server is a timeout).
+
+    The system resolver cannot be interrupted, so it runs in a daemon thread
+    that is left to finish on its own if the deadline passes first.
+    """
+    found: dict = {}
+
+    def lookup():
+        try:
+            found["answers"] = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (OSError, UnicodeError) as error:
+            found["error"] = error
+
+    worker = threading.Thread(target=lookup, name="lms_plugin-resolve", daemon=True)
+    worker.start()
+    worker.join(_remaining(None, httpcore.ConnectTimeout))
+    if worker.is_alive():
+        raise OutboundError(TIMEOUT, f"{host} did not resolve before the deadline")
+    if "error" in found:
+        raise OutboundError(UNREACHABLE, f"{host} does not resolve: {found['error']}")
+    return found["answers"]
 
 
 # --- the transport: connect to the checked address, within the deadline ---------
@@ -251,6 +272,9 @@ class _DeadlineStream(httpcore.NetworkStream):
         self._inner.close()
 
     def start_tls(self, ssl_context, server_hostname=None, timeout=None):
+        # CPython's ssl holds the whole handshake to the socket timeout (one
+        # deadline, not per read), so shortening the timeout bounds a dripped
+        # handshake too.
         timeout = _remaining(timeout, httpcore.ConnectTimeout)
         return _DeadlineStream(
             self._inner.start_tls(ssl_context, server_hostname, timeout)

@@ -159,3 +159,42 @@ class Resolver:
         if self.forward_to is None:
             raise ConnectionRefusedError("the test allows no connection here")
         return self._create_connection(("127.0.0.1", self.forward_to), *args, **kwargs)
+
+
+class DrippingTls:
+    """A TCP server that starts a TLS record and then sends one byte at a time.
+
+    Every byte arrives well within any per-read timeout; only a deadline on the
+    whole handshake ends the wait.
+    """
+
+    RECORD_HEADER = bytes([0x16, 0x03, 0x03, 0x40, 0x00])  # handshake, 16 KiB
+
+    def __init__(self, every: float = 0.1, drip_for: float = 10.0):
+        self.every, self.drip_for = every, drip_for
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        self._stop = threading.Event()
+
+    def __enter__(self):
+        threading.Thread(target=self._serve, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._listener.close()
+
+    def _serve(self):
+        try:
+            connection, _ = self._listener.accept()
+        except OSError:
+            return
+        with connection:
+            until = time.monotonic() + self.drip_for
+            try:
+                connection.sendall(self.RECORD_HEADER)
+                while not self._stop.is_set() and time.monotonic() < until:
+                    connection.sendall(b"\x00")
+                    time.sleep(self.every)
+            except OSError:
+                pass  # the client hung up, as it should

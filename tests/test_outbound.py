@@ -6,6 +6,7 @@ servers these tests start.
 """
 
 import ast
+import socket
 import ssl
 import threading
 import time
@@ -15,6 +16,7 @@ import pytest
 
 from lms_plugin import outbound
 from tests.outbound_servers import STUB_HOST
+from tests.outbound_servers import DrippingTls
 from tests.outbound_servers import Misbehaving
 from tests.outbound_servers import Resolver
 
@@ -137,6 +139,30 @@ def test_a_slow_drip_is_given_up_at_the_deadline():
         elapsed = time.monotonic() - started
     assert error.kind == outbound.TIMEOUT
     assert 0.9 <= elapsed < 2.5  # each byte came within any per-read timeout
+
+
+def test_a_dripping_tls_handshake_is_given_up_at_the_deadline(monkeypatch):
+    resolver = Resolver(monkeypatch, "93.184.216.34")
+    with DrippingTls() as server:
+        resolver.forward_to = server.port
+        started = time.monotonic()
+        error = _failure(f"https://{STUB_HOST}/config", outbound.Policy(), deadline=1)
+        elapsed = time.monotonic() - started
+    assert error.kind in (outbound.TIMEOUT, outbound.UNREACHABLE)
+    assert 0.9 <= elapsed < 2.5
+
+
+def test_a_slow_name_server_is_given_up_at_the_deadline(monkeypatch):
+    resolver = Resolver(monkeypatch, "93.184.216.34")
+    answer = resolver.getaddrinfo
+    monkeypatch.setattr(
+        socket, "getaddrinfo", lambda *a, **k: time.sleep(3) or answer(*a, **k)
+    )
+    started = time.monotonic()
+    error = _failure(f"https://{STUB_HOST}/config", outbound.Policy(), deadline=1)
+    assert error.kind == outbound.TIMEOUT and "resolve" in error.reason
+    assert time.monotonic() - started < 2
+    assert resolver.connects == []
 
 
 @pytest.mark.parametrize("mode", ["big", "endless"])
