@@ -336,7 +336,7 @@ class GuardedTransport(httpx.BaseTransport):
 
     def __init__(self, policy: Policy):
         self._policy = policy
-        context = httpx.create_ssl_context()
+        context = httpx.create_ssl_context()  # certifi, or SSL_CERT_FILE/_DIR
         self._pools = {
             b"https": httpcore.ConnectionPool(
                 ssl_context=context,
