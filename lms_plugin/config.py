@@ -65,8 +65,8 @@ DEFAULTS = {
     # e.g. ["10.20.0.0/16"] for an on-premises LMS; everything else private,
     # loopback, link-local (cloud metadata), multicast or reserved is refused.
     "OUTBOUND_ALLOWED_NETWORKS": [],
-    # Seconds an outbound request may take in all (connect, send, every read),
-    # unless its caller sets its own (services, PASSBACK_HTTP_TIMEOUT).
+    # Seconds a Dynamic Registration request may take in all (name lookup, connect,
+    # send, every read); key sets, rosters and grades have their own limits.
     "OUTBOUND_DEADLINE": 15,
     # Largest answer an outbound request reads, in bytes (rosters, key sets).
     "OUTBOUND_MAX_BYTES": 5_000_000,
