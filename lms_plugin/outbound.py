@@ -295,8 +295,8 @@ class _GuardedBackend(httpcore.NetworkBackend):
     def connect_tcp(
         self, host, port, timeout=None, local_address=None, socket_options=None
     ):
-        addresses = checked_addresses(host, port, self._policy, self._loopback_only)
-        for index, ip in enumerate(addresses):
+        failure = None
+        for ip in checked_addresses(host, port, self._policy, self._loopback_only):
             try:
                 stream = self._sockets.connect_tcp(
                     str(ip),  # the checked address, never the name again
@@ -305,12 +305,11 @@ class _GuardedBackend(httpcore.NetworkBackend):
                     local_address=local_address,
                     socket_options=socket_options,
                 )
-            except httpcore.ConnectError:
-                if index == len(addresses) - 1:
-                    raise
+            except httpcore.ConnectError as error:
+                failure = error  # try the host's next address
                 continue
             return _DeadlineStream(stream)
-        raise AssertionError("unreachable")  # pragma: no cover
+        raise failure
 
     def connect_unix_socket(self, path, timeout=None, socket_options=None):
         raise OutboundError(REFUSED, "unix sockets are not an outbound target")

@@ -125,6 +125,13 @@ def test_connects_to_the_checked_address_with_the_name_for_tls(monkeypatch):
     assert hostnames == [STUB_HOST]
 
 
+def test_each_checked_address_is_tried_in_turn(monkeypatch):
+    resolver = Resolver(monkeypatch, "93.184.216.34", "2606:2800:220:1::1")
+    error = _failure(f"https://{STUB_HOST}/config", outbound.Policy())
+    assert error.kind == outbound.UNREACHABLE
+    assert resolver.connects == [("93.184.216.34", 443), ("2606:2800:220:1::1", 443)]
+
+
 def test_a_redirect_is_not_followed():
     with Misbehaving("redirect") as server:
         error = _failure(server.url)
