@@ -380,9 +380,3 @@ def init_app(app: Flask) -> None:
     for name in ("crumbs", "instructor_note", "section_list", "state_label"):
         app.add_template_global(getattr(fragments, name), name)
     set_resource_landing(app, landing)
-
-
-@bp.app_template_filter("percent")
-def percent(value) -> str:
-    """A percentage for people: 87.5%, or a dash when there is none."""
-    return "–" if value is None else f"{value:g}%"

@@ -23,6 +23,7 @@ from peewee import IntegrityError
 from peewee import PostgresqlDatabase
 from peewee import fn
 
+from lms_plugin import numbers
 from lms_plugin import quizzes
 from lms_plugin.db import Param
 from lms_plugin.db import Prepared
@@ -124,7 +125,7 @@ def score_to_post(
         activity_progress="Completed" if done else "Submitted",
         grading_progress="FullyGraded",
         comment=f"Attempt {len(percents)}: {'passed' if passed else 'not passed'}"
-        f" (kept {kept:g}%)",
+        f" (kept {numbers.percent(kept)})",
     )
 
 

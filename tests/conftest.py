@@ -224,3 +224,21 @@ def platform(app):
     platform = TestPlatform()
     platform.register()
     return platform
+
+
+@pytest.fixture
+def serve_lms():
+    """Start fake LMSs on 127.0.0.1; stop them after the test."""
+    from tests.registration_platform import FakeLms
+    from tests.registration_platform import ServedLms
+
+    served = []
+
+    def start(**fields) -> FakeLms:
+        server = ServedLms(FakeLms(**fields))
+        served.append(server)
+        return server.lms
+
+    yield start
+    for server in served:
+        server.close()

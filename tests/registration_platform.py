@@ -2,10 +2,14 @@
 
 It publishes an OpenID configuration the way Moodle or Canvas does, accepts the
 tool's registration POST, and records every request it saw so tests can assert
-on bodies and bearer tokens.
+on bodies and bearer tokens. Also the steps of registering through the tool's
+pages as the LMS's iframe does (an invite's URL, the form, the Register button).
 """
 
+import datetime
+import html
 import json
+import re
 import threading
 from dataclasses import dataclass
 from dataclasses import field
@@ -15,6 +19,11 @@ from werkzeug.serving import WSGIRequestHandler
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request
 from werkzeug.wrappers import Response
+
+from lms_plugin.lti import consent
+
+TOOL = "http://localhost"  # the test client's host
+ORIGIN = {"Origin": TOOL}
 
 PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configuration"
 TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
@@ -190,3 +199,42 @@ class ServedLms:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=5)
+
+
+def invite_path(**fields) -> str:
+    """A fresh administrator's invite, as the path of its registration URL."""
+    fields.setdefault("expires_in", datetime.timedelta(hours=1))
+    _, secret = consent.create_invite(allow_http_localhost=True, **fields)
+    return f"/lti/register/{secret}"
+
+
+def open_form(client, lms: FakeLms, token: str | None = "reg-token-1", path=None):
+    """GET the invite's registration URL as the LMS's iframe does."""
+    query = {"openid_configuration": lms.openid_configuration_url}
+    if token:
+        query["registration_token"] = token
+    return client.get(path or invite_path(), query_string=query)
+
+
+def form_fields(response) -> dict:
+    """The hidden fields of the confirmation form."""
+    fields = re.findall(r'name="(\w+)" value="([^"]*)"', response.text)
+    return {name: html.unescape(value) for name, value in fields}
+
+
+def form_action(response) -> str:
+    """Where the confirmation form posts (the invite's registration URL)."""
+    return html.unescape(
+        re.search(r'id="register-form"[^>]*action="([^"]*)"', response.text)[1]
+    )
+
+
+def press_register(client, page, headers=ORIGIN):
+    return client.post(form_action(page), data=form_fields(page), headers=headers)
+
+
+def register(client, lms: FakeLms, token: str | None = "reg-token-1", path=None):
+    """Open the form and press Register; return the POST response."""
+    page = open_form(client, lms, token, path)
+    assert page.status_code == 200, page.text
+    return press_register(client, page)

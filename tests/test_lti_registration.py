@@ -1,7 +1,6 @@
 """LTI Dynamic Registration against a fake LMS served over real HTTP."""
 
 import html
-import re
 import socket
 
 import pytest
@@ -10,50 +9,18 @@ from lms_plugin.lti import platforms
 from lms_plugin.lti import registration_views
 from lms_plugin.models.lti import LtiDeployment
 from lms_plugin.models.lti import LtiRegistration
+from tests.registration_platform import ORIGIN
+from tests.registration_platform import TOOL
 from tests.registration_platform import TOOL_CONFIGURATION
-from tests.registration_platform import FakeLms
-from tests.registration_platform import ServedLms
+from tests.registration_platform import form_action
+from tests.registration_platform import form_fields
+from tests.registration_platform import invite_path
+from tests.registration_platform import open_form
+from tests.registration_platform import press_register
+from tests.registration_platform import register
 
-TOOL = "http://localhost"  # the test client's host
 #: What every failure to fetch the configuration says (outbound.NEUTRAL_MESSAGE).
 NEUTRAL = "could not get a usable answer"
-ORIGIN = {"Origin": TOOL}
-
-
-@pytest.fixture
-def serve_lms():
-    """Start fake LMSs on 127.0.0.1; stop them after the test."""
-    served = []
-
-    def start(**fields) -> FakeLms:
-        server = ServedLms(FakeLms(**fields))
-        served.append(server)
-        return server.lms
-
-    yield start
-    for server in served:
-        server.close()
-
-
-def open_form(client, lms: FakeLms, token: str | None = "reg-token-1"):
-    """GET /lti/register as the LMS's iframe does; return the response."""
-    query = {"openid_configuration": lms.openid_configuration_url}
-    if token:
-        query["registration_token"] = token
-    return client.get("/lti/register", query_string=query)
-
-
-def form_fields(response) -> dict:
-    """The hidden fields of the confirmation form."""
-    fields = re.findall(r'name="(\w+)" value="([^"]*)"', response.text)
-    return {name: html.unescape(value) for name, value in fields}
-
-
-def register(client, lms: FakeLms, token: str | None = "reg-token-1"):
-    """Open the form and press Register; return the POST response."""
-    page = open_form(client, lms, token)
-    assert page.status_code == 200, page.text
-    return client.post("/lti/register", data=form_fields(page), headers=ORIGIN)
 
 
 def test_moodle_registration_end_to_end(client, serve_lms):
@@ -66,7 +33,7 @@ def test_moodle_registration_end_to_end(client, serve_lms):
     assert page.headers["Referrer-Policy"] == "same-origin"
     assert LtiRegistration.select().count() == 0  # nothing before the button
 
-    done = client.post("/lti/register", data=form_fields(page), headers=ORIGIN)
+    done = press_register(client, page)
     assert done.status_code == 200, done.text
     assert "Registration complete, you can close this window" in done.text
     assert "registration.js" in done.text
@@ -212,7 +179,7 @@ def _closed_port() -> int:
 
 def test_unreachable_platform_is_a_502(client):
     url = f"http://127.0.0.1:{_closed_port()}/mod/lti/openid-configuration.php"
-    response = client.get("/lti/register", query_string={"openid_configuration": url})
+    response = client.get(invite_path(), query_string={"openid_configuration": url})
     assert response.status_code == 502
     assert NEUTRAL in response.text
 
@@ -258,7 +225,7 @@ def test_missing_platform_family_is_refused(client, serve_lms):
 
 def _post_after_form(client, lms):
     page = open_form(client, lms)
-    return client.post("/lti/register", data=form_fields(page), headers=ORIGIN)
+    return press_register(client, page)
 
 
 @pytest.mark.parametrize(
@@ -297,7 +264,7 @@ def test_storage_failure_rolls_back_the_registration(make_app, serve_lms, monkey
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(platforms, "_activate", broken)
-    response = client.post("/lti/register", data=form_fields(page), headers=ORIGIN)
+    response = press_register(client, page)
 
     assert response.status_code == 500
     assert "registered the tool as client tool-client-1" in response.text
@@ -316,9 +283,10 @@ def test_post_without_the_signed_form_is_refused(client, serve_lms):
 def test_post_with_altered_parameters_is_refused(client, serve_lms):
     lms = serve_lms()
     other = serve_lms()
-    fields = form_fields(open_form(client, lms))
+    page = open_form(client, lms)
+    fields = form_fields(page)
     fields["openid_configuration"] = other.openid_configuration_url
-    response = client.post("/lti/register", data=fields, headers=ORIGIN)
+    response = client.post(form_action(page), data=fields, headers=ORIGIN)
     assert response.status_code == 400
     assert "altered" in response.text
     assert other.seen == [] and lms.requests_to("registration") == []
@@ -327,31 +295,32 @@ def test_post_with_altered_parameters_is_refused(client, serve_lms):
 @pytest.mark.parametrize("origin", ["https://evil.example", "null"])
 def test_post_from_another_site_is_refused(client, serve_lms, origin):
     lms = serve_lms()
-    fields = form_fields(open_form(client, lms))
-    response = client.post("/lti/register", data=fields, headers={"Origin": origin})
+    page = open_form(client, lms)
+    response = press_register(client, page, headers={"Origin": origin})
     assert response.status_code == 403
     assert lms.requests_to("registration") == []
 
 
 def test_expired_form_is_refused(client, serve_lms, monkeypatch):
     lms = serve_lms()
-    fields = form_fields(open_form(client, lms))
+    page = open_form(client, lms)
     monkeypatch.setattr(registration_views, "FORM_MAX_AGE", -1)
-    response = client.post("/lti/register", data=fields, headers=ORIGIN)
+    response = press_register(client, page)
     assert response.status_code == 400
     assert "expired" in response.text
 
 
-def test_allowed_issuers_limit_who_may_register(make_app, serve_lms):
+def test_allow_listed_issuers_register_without_an_invite(make_app, serve_lms):
     app = make_app(LTI_REGISTRATION_ALLOWED_ISSUERS=["https://moodle.example.edu"])
     lms = serve_lms()
-    response = open_form(app.test_client(), lms)
-    assert response.status_code == 400
-    assert "does not accept registrations" in response.text
+    response = open_form(app.test_client(), lms, path="/lti/register")
+    assert response.status_code == 403
+    assert "platform invite" in response.text
     assert lms.seen == []
 
     app = make_app(LTI_REGISTRATION_ALLOWED_ISSUERS=[lms.issuer])
-    assert register(app.test_client(), lms).status_code == 200
+    assert register(app.test_client(), lms, path="/lti/register").status_code == 200
+    assert LtiRegistration.get().is_active
 
 
 def test_close_script_posts_the_lti_close_message(client):
@@ -368,7 +337,7 @@ def _directives(policy: str) -> dict[str, str]:
 def test_the_registering_lms_may_frame_the_pages(client, serve_lms):
     lms = serve_lms()
     page = open_form(client, lms)
-    done = client.post("/lti/register", data=form_fields(page), headers=ORIGIN)
+    done = press_register(client, page)
     usual = _directives(
         client.get("/lti/config/canvas.json").headers["Content-Security-Policy"]
     )
@@ -381,17 +350,16 @@ def test_the_registering_lms_may_frame_the_pages(client, serve_lms):
         assert policy == {k: v for k, v in usual.items() if k != "frame-ancestors"}
 
 
-def test_canvas_cloud_admin_hosts_may_frame_the_page(make_app):
-    app = make_app(LTI_REGISTRATION_ALLOWED_ISSUERS=["https://canvas.instructure.com"])
-    response = app.test_client().get(
-        "/lti/register",
-        query_string={"openid_configuration": "https://canvas.instructure.com:1/none"},
-    )
-    assert response.status_code == 400  # not allowed: only the issuer frames it
+def test_a_refusal_can_be_framed_by_the_lms_and_offers_nothing_to_click(client):
+    url = "https://canvas.instructure.com/api/lti/security/openid-configuration"
+    response = client.get("/lti/register", query_string={"openid_configuration": url})
+    assert response.status_code == 403
     ancestors = _directives(response.headers["Content-Security-Policy"])[
         "frame-ancestors"
-    ]
-    assert "instructure.com" not in ancestors
+    ].split()
+    # The admin sees why inside the LMS's frame; there is no form to clickjack.
+    assert "https://canvas.instructure.com" in ancestors
+    assert "<form" not in response.text and "<button" not in response.text
 
 
 def test_error_pages_of_the_flow_can_be_framed_by_the_lms(client):

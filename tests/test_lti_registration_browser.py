@@ -17,6 +17,7 @@ from tests.browser import describe
 from tests.browser import wait as browser_wait
 from tests.registration_platform import FakeLms
 from tests.registration_platform import ServedLms
+from tests.registration_platform import invite_path
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -38,7 +39,8 @@ def test_register_in_a_cross_site_frame_then_close(browser, tool_url, app):
         # The frame navigates after the click: read through the navigation.
         return browser_wait(browser, seconds)
 
-    served = ServedLms(FakeLms(tool_registration_url=tool_url + "/lti/register"))
+    # The URL the tool's operator got from `lms-plugin platform invite`.
+    served = ServedLms(FakeLms(tool_registration_url=tool_url + invite_path()))
     lms = served.lms
     try:
         browser.get(f"{lms.issuer}/admin")

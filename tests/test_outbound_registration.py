@@ -22,6 +22,7 @@ from lms_plugin.lti.ags import AgsClient
 from lms_plugin.lti.ags import AgsError
 from lms_plugin.lti.platform_keys import PlatformKeyError
 from lms_plugin.lti.platform_keys import fetch_key_set
+from lms_plugin.lti.services import ToolServiceConnector
 from tests.browser import LiveServer
 from tests.outbound_servers import STUB_HOST
 from tests.outbound_servers import Misbehaving
@@ -114,7 +115,7 @@ def _concurrent_registrations(base: str, url: str, count: int) -> dict:
 
 
 def test_busy_is_a_clear_503(make_app):
-    app = make_app()
+    app = make_app(LTI_REGISTRATION_ALLOWED_ISSUERS=["http://127.0.0.1:9"])
     slots = app.extensions["lms_plugin.outbound"]["registration_slots"]
     while slots.acquire(blocking=False):
         pass  # every slot taken, as by slow registrations
@@ -140,6 +141,13 @@ def test_a_platform_key_set_is_read_through_the_client(app):
         with database.connection_context():
             assert fetch_key_set(server.url) == {"keys": []}
     assert server.requests[0][2]["User-Agent"].startswith("lms_plugin")
+
+
+def test_pylti1p3_is_handed_the_guarded_client_as_its_session(app):
+    connector = ToolServiceConnector(SimpleNamespace())  # no app needed yet
+    with app.app_context():
+        assert isinstance(connector._requests_session, outbound.Client)
+        assert connector._requests_session is connector.http
 
 
 @pytest.mark.parametrize(

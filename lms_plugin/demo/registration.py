@@ -3,24 +3,30 @@
 ``register_over_http`` runs the tool's own Dynamic Registration code
 (``lms_plugin.lti.registration.register_with_platform``) against the demo's
 OpenID configuration over real HTTP, with a one-time registration token, once
-the server listens. It reuses the registration when both sides still have it,
-so restarts register nothing new.
+the server listens. Like any LMS it needs an administrator's consent: the demo,
+being the tool's operator too, mints its own single-use invite for its issuer.
+It reuses the registration when both sides still have it, so restarts register
+nothing new.
 """
 
 import contextlib
+import datetime
 
 from lms_plugin.db import database
 from lms_plugin.demo.dynamic_registration import registration_token
 from lms_plugin.demo.models import Registration
 from lms_plugin.demo.models import demo_database
+from lms_plugin.lti.consent import create_invite
 from lms_plugin.lti.registration import Policy
 from lms_plugin.lti.registration import register_with_platform
 from lms_plugin.models.lti import LtiDeployment
 from lms_plugin.models.lti import LtiRegistration
 
 #: Plain http is accepted only for loopback hosts (``check_url``'s rule), which
-#: is where the demo runs; no issuer allow-list: the demo is its own platform.
+#: is where the demo runs; no allow list: the demo consents with an invite.
 DEMO_POLICY = Policy(allow_http_localhost=True)
+#: The demo's own invite is spent within seconds of being made.
+INVITE_LIFETIME = datetime.timedelta(minutes=10)
 
 
 def issuer_for(base_url: str) -> str:
@@ -46,8 +52,14 @@ def register_over_http(base_url: str) -> Registration:
             return existing
         token = registration_token()
     with _tool_database():
+        _, secret = create_invite(
+            expires_in=INVITE_LIFETIME,
+            issuer=issuer,
+            note="demo LMS",
+            allow_http_localhost=True,
+        )
         result = register_with_platform(
-            openid_configuration_url(base_url), token, base_url, DEMO_POLICY
+            openid_configuration_url(base_url), token, base_url, DEMO_POLICY, secret
         )
         _retire_other_clients(issuer, result.registration)
     with demo_database.connection_context():

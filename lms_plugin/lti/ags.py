@@ -20,6 +20,7 @@ from urllib.parse import urlunsplit
 from pylti1p3.exception import LtiServiceException
 
 from lms_plugin import outbound
+from lms_plugin.lti.services import RegistrationInactive
 from lms_plugin.lti.services import ToolServiceConnector
 from lms_plugin.lti.tool_config import DbRegistration
 
@@ -178,6 +179,8 @@ class AgsClient:
             response = self.connector.send(
                 scopes, url, method=method, data=data, headers=headers
             )
+        except RegistrationInactive as error:  # an administrator may reactivate it
+            raise AgsError(f"{what}: {error}", retryable=True) from None
         except LtiServiceException as error:  # the token endpoint refused
             refused = error_for(error.response, "access token request", now)
             # Often passing (clock skew, a key the platform has not fetched yet,

@@ -1,18 +1,31 @@
-"""``lms-plugin platform …``: register LMSs by hand, list them, accept deployments.
+"""``lms-plugin platform …``: register LMSs, invite them, accept what they change.
 
-Thin wrappers over ``lti/platforms.py``; every bad input is a one-line error and
-a non-zero exit, with the database unchanged.
+Thin wrappers over ``lti/platforms.py`` and ``lti/consent.py``: ``add`` by hand;
+``invite``/``invites``/``revoke-invite`` for Dynamic Registration consent;
+``accept``/``reject`` for registration changes held as pending; deployments.
+Every bad input is a one-line error and a non-zero exit, with the database
+unchanged.
 """
+
+import datetime
+import re
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from lms_plugin.errors import LmsError
+from lms_plugin.lti import consent
 from lms_plugin.lti.platforms import FAMILIES
 from lms_plugin.lti.platforms import PlatformError
 from lms_plugin.lti.platforms import PlatformSettings
+from lms_plugin.lti.platforms import accept_change
+from lms_plugin.lti.platforms import change_settings
 from lms_plugin.lti.platforms import check_url
+from lms_plugin.lti.platforms import differences
 from lms_plugin.lti.platforms import list_platforms
+from lms_plugin.lti.platforms import pending_changes
+from lms_plugin.lti.platforms import reject_change
 from lms_plugin.lti.platforms import save_platform
 from lms_plugin.lti.platforms import set_deployment_active
 from lms_plugin.lti.platforms import validate_settings
@@ -26,8 +39,19 @@ def _allow_http_localhost() -> bool:
     return policy_for(current_app).allow_http_localhost
 
 
-def _fail(error: PlatformError):
+def _fail(error: LmsError):
     raise click.ClickException(error.message)
+
+
+def _base_url(base_url: str | None) -> str | None:
+    """The tool's public URL from --base-url or BASE_URL, checked; None if unset."""
+    base = base_url or current_app.config["BASE_URL"]
+    if not base:
+        return None
+    try:
+        return check_url(base, "--base-url", allow_http_localhost=True).rstrip("/")
+    except PlatformError as error:
+        _fail(error)
 
 
 @platform_cli.command("add")
@@ -91,18 +115,44 @@ def list_command(base_url) -> None:
     click.echo(f"Registrations: {len(platforms)}")
     for registration, deployments in platforms:
         _echo_registration(registration, deployments)
-    base = base_url or current_app.config["BASE_URL"]
+    _echo_pending()
+    usable = [i for i in consent.list_invites() if consent.state_of(i) == "usable"]
+    click.echo(
+        f"\nRegistration invites usable: {len(usable)} "
+        "(`platform invite` makes one; `platform invites` lists them)"
+    )
+    base = _base_url(base_url)
     click.echo("")
     if not base:
         click.echo("Tool URLs: set BASE_URL or pass --base-url to print them.")
         return
-    try:
-        base = check_url(base, "--base-url", allow_http_localhost=True)
-    except PlatformError as error:
-        _fail(error)
-    click.echo(f"Tool URLs to paste into the LMS ({base.rstrip('/')}):")
+    click.echo(f"Tool URLs to paste into the LMS ({base}):")
     for label, url in tool_urls(base).items():
+        if label == "Dynamic Registration URL":
+            url = f"{url}/<secret> (from `lms-plugin platform invite`)"
         click.echo(f"  {label:31} {url}")
+
+
+def _echo_pending() -> None:
+    changes = pending_changes()
+    if not changes:
+        return
+    click.echo(f"\nPending registration changes: {len(changes)}")
+    for change in changes:
+        registration = change.registration
+        click.echo(
+            f"\nchange #{change.id} to #{registration.id} {registration.name} "
+            f"({registration.issuer}, client_id {registration.client_id}), "
+            f"received {change.created_at:%Y-%m-%d %H:%M} UTC"
+        )
+        proposed = change_settings(change)
+        for name, (current, new) in differences(registration, proposed).items():
+            click.echo(f"  {name:16} {current or '(none)'}")
+            click.echo(f"  {'':16} -> {new or '(none)'}")
+        click.echo(
+            f"  accept: lms-plugin platform accept {change.id}; "
+            f"reject: lms-plugin platform reject {change.id}"
+        )
 
 
 def _echo_registration(registration, deployments) -> None:
@@ -183,3 +233,114 @@ def _set_active(deployment_id, active, issuer, client_id) -> None:
         f"deployment {deployment.deployment_id} of {registration.issuer} "
         f"(client_id {registration.client_id}): {state}"
     )
+
+
+@platform_cli.command("accept")
+@click.argument("change_id", type=int)
+def accept_command(change_id) -> None:
+    """Apply a pending registration change (see `platform list`)."""
+    try:
+        registration = accept_change(change_id)
+    except PlatformError as error:
+        _fail(error)
+    click.echo(
+        f"accepted change #{change_id}: registration #{registration.id} "
+        f"({registration.issuer}, client_id {registration.client_id}) now uses "
+        "the new settings"
+    )
+
+
+@platform_cli.command("reject")
+@click.argument("change_id", type=int)
+def reject_command(change_id) -> None:
+    """Drop a pending registration change; the registration stays as it was."""
+    try:
+        reject_change(change_id)
+    except PlatformError as error:
+        _fail(error)
+    click.echo(f"rejected change #{change_id}; nothing changed")
+
+
+_DURATION = re.compile(r"^\s*(\d{1,6})\s*([mhdw])\s*$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def _duration(ctx, param, value: str) -> datetime.timedelta:
+    match = _DURATION.match(value or "")
+    if not match:
+        raise click.BadParameter("use a number and m, h, d or w, e.g. 7d or 12h")
+    return datetime.timedelta(**{_UNITS[match[2]]: int(match[1])})
+
+
+@platform_cli.command("invite")
+@click.option(
+    "--issuer", default=None, help="Only this LMS (its URL) may use the invite."
+)
+@click.option(
+    "--expires",
+    default="7d",
+    callback=_duration,
+    help="How long the invite is valid: 30m, 12h, 7d, 2w (default 7d).",
+)
+@click.option(
+    "--uses",
+    default=1,
+    type=click.IntRange(1, 1000),
+    help="Registrations allowed (default 1).",
+)
+@click.option("--note", default="", help="A label for `platform invites`.")
+@click.option(
+    "--base-url", default=None, help="The tool's public URL (default: BASE_URL)."
+)
+def invite_command(issuer, expires, uses, note, base_url) -> None:
+    """Print a Dynamic Registration URL an LMS administrator can use."""
+    base = _base_url(base_url)
+    if not base:
+        raise click.ClickException(
+            "Set BASE_URL or pass --base-url: the invite is a URL of the tool."
+        )
+    try:
+        invite, secret = consent.create_invite(
+            expires_in=expires,
+            uses=uses,
+            issuer=issuer,
+            note=note,
+            allow_http_localhost=_allow_http_localhost(),
+        )
+    except (consent.ConsentError, PlatformError) as error:
+        _fail(error)
+    click.echo(consent.invite_url(base, secret))
+    scope = f"for {invite.issuer}" if invite.issuer else "for any LMS"
+    click.echo(
+        f"invite #{invite.id} {scope}, {uses} registration(s), expires "
+        f"{invite.expires_at:%Y-%m-%d %H:%M} UTC. Paste the URL into the LMS "
+        "(Moodle: Manage tools > Tool URL; Canvas: Developer Keys > LTI "
+        "Registration). It is shown only now.",
+        err=True,
+    )
+
+
+@platform_cli.command("invites")
+def invites_command() -> None:
+    """List registration invites and whether each is still usable."""
+    invites = consent.list_invites()
+    if not invites:
+        click.echo("No invites. `lms-plugin platform invite` makes one.")
+    for invite in invites:
+        click.echo(
+            f"#{invite.id}\t{consent.state_of(invite)}\t"
+            f"{invite.uses}/{invite.max_uses} used\t"
+            f"expires {invite.expires_at:%Y-%m-%d %H:%M}\t"
+            f"{invite.issuer or 'any LMS'}\t{invite.note}"
+        )
+
+
+@platform_cli.command("revoke-invite")
+@click.argument("invite_id", type=int)
+def revoke_invite_command(invite_id) -> None:
+    """Revoke an invite so its URL registers nothing more."""
+    try:
+        consent.revoke(invite_id)
+    except consent.ConsentError as error:
+        _fail(error)
+    click.echo(f"invite #{invite_id}: revoked")

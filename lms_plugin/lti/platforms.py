@@ -2,9 +2,14 @@
 
 One place writes ``LtiRegistration`` and ``LtiDeployment`` rows for both ways a
 platform arrives: an admin's ``lms-plugin platform add`` and LTI Dynamic
-Registration (``lti/registration.py``). Nothing here knows about Flask requests.
+Registration (``lti/registration.py``). A Dynamic Registration never changes a
+registration the tool already trusts: a change to its endpoints or family is
+held as an ``LtiRegistrationChange`` until an administrator accepts it.
+Nothing here knows about Flask requests.
 """
 
+import dataclasses
+import json
 from dataclasses import dataclass
 from dataclasses import field
 from urllib.parse import urlsplit
@@ -13,6 +18,7 @@ from lms_plugin.db import database
 from lms_plugin.errors import LmsError
 from lms_plugin.models.lti import LtiDeployment
 from lms_plugin.models.lti import LtiRegistration
+from lms_plugin.models.lti import LtiRegistrationChange
 
 #: Hosts where a plain-http platform is tolerated (a development LMS), if allowed.
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
@@ -159,6 +165,89 @@ def save_platform(settings: PlatformSettings) -> tuple[LtiRegistration, bool]:
         for deployment_id in settings.deployment_ids:
             _activate(registration, deployment_id)
     return registration, created
+
+
+#: Fields a Dynamic Registration may not change without an administrator:
+#: where launches are signed and sent, where tokens go, and the family (Canvas
+#: adds Canvas cloud to frame-ancestors).
+HELD_FIELDS = ("auth_login_url", "auth_token_url", "key_set_url", "platform_family")
+
+
+def propose_platform(settings: PlatformSettings, invite=None) -> tuple[object, str]:
+    """Save a Dynamic Registration, or hold it if it changes a trusted one.
+
+    Returns the registration and ``created``, ``updated`` (nothing that matters
+    changed: a new deployment or name) or ``pending`` (an
+    :class:`LtiRegistrationChange` waits for ``platform accept``; the trusted
+    registration is untouched).
+    """
+    with database.atomic():
+        existing = LtiRegistration.get_or_none(
+            LtiRegistration.issuer == settings.issuer,
+            LtiRegistration.client_id == settings.client_id,
+        )
+        if existing is not None and differences(existing, settings):
+            LtiRegistrationChange.create(
+                registration=existing,
+                settings=json.dumps(dataclasses.asdict(settings)),
+                invite=invite,
+            )
+            return existing, "pending"
+        registration, created = save_platform(settings)
+    return registration, "created" if created else "updated"
+
+
+def differences(
+    registration: LtiRegistration, settings: PlatformSettings
+) -> dict[str, tuple[str, str]]:
+    """The held fields ``settings`` would change: name -> (current, proposed)."""
+    changed = {}
+    for name in HELD_FIELDS:
+        current = getattr(registration, name) or ""
+        proposed = getattr(settings, name) or ""
+        if name == "platform_family" and not proposed:
+            continue  # an unknown family keeps the stored one
+        if name == "key_set_url" and registration.key_set and not current:
+            current = "(inline key set)"
+        if current != proposed:
+            changed[name] = (current, proposed)
+    return changed
+
+
+def pending_changes() -> list[LtiRegistrationChange]:
+    """Held registration changes, oldest first, with their registrations."""
+    return list(
+        LtiRegistrationChange.select(LtiRegistrationChange, LtiRegistration)
+        .join(LtiRegistration)
+        .order_by(LtiRegistrationChange.id)
+    )
+
+
+def change_settings(change: LtiRegistrationChange) -> PlatformSettings:
+    return PlatformSettings(**json.loads(change.settings))
+
+
+def accept_change(change_id: int) -> LtiRegistration:
+    """Apply a held change to its registration; the change is then gone."""
+    with database.atomic():
+        change = _change(change_id)
+        registration, _ = save_platform(change_settings(change))
+        change.delete_instance()
+    return registration
+
+
+def reject_change(change_id: int) -> LtiRegistrationChange:
+    """Drop a held change; the registration stays as it was."""
+    change = _change(change_id)
+    change.delete_instance()
+    return change
+
+
+def _change(change_id: int) -> LtiRegistrationChange:
+    change = LtiRegistrationChange.get_or_none(LtiRegistrationChange.id == change_id)
+    if change is None:
+        raise PlatformError(f"No pending registration change #{change_id}.")
+    return change
 
 
 def _apply_settings(registration: LtiRegistration, settings: PlatformSettings) -> None:

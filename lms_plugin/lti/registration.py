@@ -3,12 +3,20 @@
 Spec: 1EdTech LTI Dynamic Registration 1.0, https://www.imsglobal.org/spec/lti-dr/v1p0
 (as Moodle 3.10+ and Canvas implement it; Canvas: ``doc/api/registration.md``).
 
-1. The platform opens ``/lti/register?openid_configuration=…&registration_token=…``.
+0. An administrator consents: ``lms-plugin platform invite`` prints
+   ``/lti/register/<secret>`` (``lti/consent.py``), or the platform's origin is on
+   ``LTI_REGISTRATION_ALLOWED_ISSUERS``. :func:`consent_for` checks it before
+   the tool fetches anything.
+1. The platform opens the invite's URL with ``?openid_configuration=…`` and
+   ``&registration_token=…`` appended.
 2. :func:`fetch_platform_configuration` GETs and checks the platform's OpenID
    configuration (§3.4, §3.5.1: the issuer shares the configuration URL's origin).
 3. :func:`build_tool_registration` describes this tool (§3.5.2), and
    :func:`register_with_platform` POSTs it with the registration token as Bearer
-   (§3.5.3), then stores the returned client_id and deployment in one transaction.
+   (§3.5.3), then, in one transaction, spends one use of the invite and stores
+   the returned client_id and deployment, or holds a change to a registration
+   the tool already trusts for an administrator to accept
+   (``platforms.propose_platform``).
 
 Network code and storage live here; the Flask views are in
 ``registration_views.py``.
@@ -20,15 +28,18 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from lms_plugin import outbound
+from lms_plugin.db import database
 from lms_plugin.errors import LmsError
+from lms_plugin.lti import consent
 from lms_plugin.lti.platforms import PlatformError
 from lms_plugin.lti.platforms import PlatformSettings
 from lms_plugin.lti.platforms import check_identifier
 from lms_plugin.lti.platforms import check_url
 from lms_plugin.lti.platforms import origin_of
-from lms_plugin.lti.platforms import save_platform
+from lms_plugin.lti.platforms import propose_platform
 from lms_plugin.lti.platforms import validate_settings
 from lms_plugin.models.lti import LtiRegistration
+from lms_plugin.models.lti import RegistrationInvite
 
 log = logging.getLogger(__name__)
 
@@ -135,22 +146,31 @@ class Policy:
     """What the tool accepts from a platform during registration (from config)."""
 
     allow_http_localhost: bool = False
-    allowed_issuers: tuple[str, ...] = ()  # origins; empty: any platform
+    #: Origins that may register without an invite; empty: an invite is needed.
+    allowed_issuers: tuple[str, ...] = ()
 
     def check_url(self, url: str, what: str) -> str:
         """Check one platform URL under this policy (400 on failure)."""
         return check_url(url, what, allow_http_localhost=self.allow_http_localhost)
 
-    def check_allowed(self, url: str) -> None:
-        """Refuse platforms outside ``allowed_issuers`` before contacting them."""
-        if self.allowed_issuers and origin_of(url) not in {
-            origin_of(allowed) for allowed in self.allowed_issuers
-        }:
-            raise PlatformError(
-                "This tool does not accept registrations from "
-                f"{urlsplit(url).hostname}. Ask the tool's administrator to add it "
-                "to LTI_REGISTRATION_ALLOWED_ISSUERS."
-            )
+
+def consent_for(
+    openid_configuration: str, invite_secret: str | None, policy: Policy
+) -> RegistrationInvite | None:
+    """The administrator's consent to register this platform, before any fetch.
+
+    A usable invite (returned), or the configuration URL's origin on the allow
+    list (None). Anything else is a 403 :class:`consent.ConsentError`.
+    """
+    url = policy.check_url(openid_configuration, "The openid_configuration URL")
+    if invite_secret:
+        return consent.usable_invite(invite_secret, url)
+    if consent.allow_listed(url, policy.allowed_issuers):
+        return None
+    raise consent.ConsentError(
+        "This tool registers an LMS only with its administrator's consent, and "
+        f"{urlsplit(url).hostname} has none. " + consent.HOW_TO_INVITE
+    )
 
 
 @dataclass(frozen=True)
@@ -168,12 +188,29 @@ class PlatformConfiguration:
     scopes_supported: tuple[str, ...] | None
 
 
+def consented_configuration(
+    openid_configuration: str,
+    registration_token: str | None,
+    invite_secret: str | None,
+    policy: Policy,
+) -> tuple[RegistrationInvite | None, "PlatformConfiguration"]:
+    """Consent first, then the platform's configuration, then its issuer checked."""
+    invite = consent_for(openid_configuration, invite_secret, policy)
+    platform = fetch_platform_configuration(
+        openid_configuration, registration_token, policy
+    )
+    consent.check_issuer(invite, platform.issuer)
+    return invite, platform
+
+
 def fetch_platform_configuration(
     url: str, registration_token: str | None, policy: Policy
 ) -> PlatformConfiguration:
-    """GET and validate the platform's OpenID configuration (DR §3.4)."""
+    """GET and validate the platform's OpenID configuration (DR §3.4).
+
+    Only after :func:`consent_for` has allowed this registration.
+    """
     url = policy.check_url(url, "The openid_configuration URL")
-    policy.check_allowed(url)
     # Canvas requires the registration token on this GET; Moodle ignores it.
     response = _http("GET", url, registration_token)
     if response.status_code != 200:
@@ -293,8 +330,16 @@ class RegistrationResult:
     """What the platform answered and what the tool stored."""
 
     registration: LtiRegistration
-    created: bool
+    outcome: str  # created | updated | pending (held for an administrator)
     deployment_id: str | None
+
+    @property
+    def created(self) -> bool:
+        return self.outcome == "created"
+
+    @property
+    def pending(self) -> bool:
+        return self.outcome == "pending"
 
 
 def register_with_platform(
@@ -302,10 +347,15 @@ def register_with_platform(
     registration_token: str | None,
     base: str,
     policy: Policy,
+    invite_secret: str | None = None,
 ) -> RegistrationResult:
-    """Run Dynamic Registration end to end; store the result in one transaction."""
-    platform = fetch_platform_configuration(
-        openid_configuration, registration_token, policy
+    """Run Dynamic Registration end to end; store the result in one transaction.
+
+    Refused (403) before anything is fetched unless an administrator consented
+    (:func:`consent_for`).
+    """
+    invite, platform = consented_configuration(
+        openid_configuration, registration_token, invite_secret, policy
     )
     body = build_tool_registration(base, platform)
     answer = post_tool_registration(platform, body, registration_token)
@@ -325,7 +375,12 @@ def register_with_platform(
         settings, allow_http_localhost=policy.allow_http_localhost
     )
     try:
-        registration, created = save_platform(settings)
+        with database.atomic():
+            if invite is not None:
+                consent.spend(invite)
+            registration, outcome = propose_platform(settings, invite)
+    except consent.ConsentError:
+        raise
     except Exception as error:
         log.exception(
             "registered with %s as client_id %s but could not store it",
@@ -340,13 +395,14 @@ def register_with_platform(
             status_code=500,
         ) from None
     log.info(
-        "dynamic registration %s: %s client_id=%s deployment=%s",
-        "created" if created else "updated",
+        "dynamic registration %s: %s client_id=%s deployment=%s invite=%s",
+        outcome,
         platform.issuer,
         client_id,
         deployment_id,
+        invite.id if invite else "allow-list",
     )
-    return RegistrationResult(registration, created, deployment_id)
+    return RegistrationResult(registration, outcome, deployment_id)
 
 
 def post_tool_registration(

@@ -1,5 +1,10 @@
 """Blueprint ``lti_registration``: /lti/register and /lti/config/canvas.json.
 
+``/lti/register/<secret>`` is the URL an administrator got from ``lms-plugin
+platform invite``; plain ``/lti/register`` serves only platforms on the allow
+list, and answers everyone else a 403 that says how to get an invite. Consent is
+checked before the tool fetches anything (``registration.consent_for``).
+
 Also wires the ``platform`` CLI group. The pages run inside the LMS's iframe,
 where third-party cookies are unreliable, so the confirmation form is protected
 without a session: a signed, expiring token bound to the exact registration
@@ -22,6 +27,7 @@ from itsdangerous import URLSafeTimedSerializer
 from lms_plugin import csrf
 from lms_plugin import security
 from lms_plugin.errors import LmsError
+from lms_plugin.lti import consent
 from lms_plugin.lti.canvas import canvas_developer_key
 from lms_plugin.lti.platforms import PlatformError
 from lms_plugin.lti.platforms import guess_family
@@ -31,7 +37,7 @@ from lms_plugin.lti.registration import PLACEMENTS
 from lms_plugin.lti.registration import SCOPE_LABELS
 from lms_plugin.lti.registration import Policy
 from lms_plugin.lti.registration import build_tool_registration
-from lms_plugin.lti.registration import fetch_platform_configuration
+from lms_plugin.lti.registration import consented_configuration
 from lms_plugin.lti.registration import register_with_platform
 from lms_plugin.lti.registration import requested_scopes
 
@@ -49,10 +55,13 @@ class FormError(LmsError):
 
 
 @bp.get("/lti/register")
-def register_form():
+@bp.get("/lti/register/<secret>")
+def register_form(secret: str | None = None):
     """Show what will be registered with the LMS, and a Register button."""
     openid_configuration, token = _registration_params(request.args)
-    platform = fetch_platform_configuration(openid_configuration, token, _policy())
+    _, platform = consented_configuration(
+        openid_configuration, token, secret, _policy()
+    )
     base = request.host_url
     return render_template(
         "lti_registration/confirm.html",
@@ -62,7 +71,8 @@ def register_form():
         placements=_placement_labels(platform.product_family_code),
         openid_configuration=openid_configuration,
         registration_token=token or "",
-        form_token=_sign_form(openid_configuration, token),
+        form_token=_sign_form(openid_configuration, token, secret),
+        form_action=request.path,
     )
 
 
@@ -72,14 +82,17 @@ def _placement_labels(family: str) -> list[str]:
 
 
 @bp.post("/lti/register")
+@bp.post("/lti/register/<secret>")
 @csrf.exempt  # inside the LMS iframe: the signed form token (not the session) guards it
-def register_submit():
+def register_submit(secret: str | None = None):
     """Register with the LMS, then tell the LMS window to close this frame."""
     _check_origin()
     openid_configuration, token = _registration_params(request.form)
-    _verify_form(request.form.get("form_token", ""), openid_configuration, token)
+    _verify_form(
+        request.form.get("form_token", ""), openid_configuration, token, secret
+    )
     result = register_with_platform(
-        openid_configuration, token, request.host_url, _policy()
+        openid_configuration, token, request.host_url, _policy(), secret
     )
     return render_template("lti_registration/complete.html", result=result)
 
@@ -110,10 +123,11 @@ def registration_csp(openid_configuration: str) -> str:
     security.py lets only registered platforms frame the tool; the LMS running
     Dynamic Registration frames this page before it is registered. Canvas cloud
     serves its admin pages from each institution's instructure.com host.
+    Framing gains a stranger nothing here: without consent the page is a 403
+    with nothing to click, and with it the confirmation is the admin's own.
     """
     try:
         url = _policy().check_url(openid_configuration, "openid_configuration")
-        _policy().check_allowed(url)
     except PlatformError:
         return security.content_security_policy()
     parts = urlsplit(url)
@@ -153,16 +167,20 @@ def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.secret_key, salt="lti-registration")
 
 
-def _fingerprint(openid_configuration: str, token: str | None) -> list[str]:
+def _fingerprint(
+    openid_configuration: str, token: str | None, secret: str | None
+) -> list[str]:
     digest = hashlib.sha256((token or "").encode()).hexdigest()
-    return [openid_configuration, digest]
+    return [openid_configuration, digest, consent.hash_secret(secret or "")]
 
 
-def _sign_form(openid_configuration: str, token: str | None) -> str:
-    return _serializer().dumps(_fingerprint(openid_configuration, token))
+def _sign_form(openid_configuration: str, token: str | None, secret: str | None) -> str:
+    return _serializer().dumps(_fingerprint(openid_configuration, token, secret))
 
 
-def _verify_form(form_token: str, openid_configuration: str, token: str | None):
+def _verify_form(
+    form_token: str, openid_configuration: str, token: str | None, secret: str | None
+):
     try:
         signed = _serializer().loads(form_token, max_age=FORM_MAX_AGE)
     except SignatureExpired:
@@ -171,7 +189,7 @@ def _verify_form(form_token: str, openid_configuration: str, token: str | None):
         ) from None
     except BadSignature:
         raise FormError("The registration form was not issued by this tool.") from None
-    if signed != _fingerprint(openid_configuration, token):
+    if signed != _fingerprint(openid_configuration, token, secret):
         raise FormError("The registration form was altered after it was shown.")
 
 

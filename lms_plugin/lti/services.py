@@ -12,6 +12,7 @@ import datetime
 import time
 import uuid
 
+from pylti1p3.exception import LtiException
 from pylti1p3.exception import LtiServiceException
 from pylti1p3.service_connector import ServiceConnector
 
@@ -25,24 +26,49 @@ TOKEN_MARGIN = datetime.timedelta(seconds=60)
 TIMEOUT = 30  # seconds per service call, in all
 
 
+class RegistrationInactive(LtiException):
+    """The registration is not trusted (inactive): no service calls for it."""
+
+
+#: What pylti1p3 is handed as its session; ``_requests_session`` stands in.
+_GUARDED = object()
+
+
 class ToolServiceConnector(ServiceConnector):
     """Service calls for one registration (a ``DbRegistration``)."""
 
     def __init__(
         self, registration, http: outbound.Client | None = None, timeout=TIMEOUT
     ):
-        http = http or outbound.client(USER_AGENT, deadline=timeout)
-        # pylti1p3's methods that would use a requests session are overridden;
-        # the guarded client stands in its place all the same.
-        super().__init__(registration, http)
-        self._http = http
+        self._client = http  # made on first use when not given (needs an app)
         self.timeout = timeout
+        # Truthy, so pylti1p3 makes no requests session of its own.
+        super().__init__(registration, _GUARDED)
         # This object's own copy of tokens it read or fetched, so a sender posting
         # many scores reads the shared cache once; the database stays the source.
         self._held: dict[str, tuple[str, datetime.datetime]] = {}
 
+    @property
+    def http(self) -> outbound.Client:
+        """The guarded client every call of this connector goes through."""
+        if self._client is None:
+            self._client = outbound.client(USER_AGENT, deadline=self.timeout)
+        return self._client
+
+    #: pylti1p3's stock methods call ``self._requests_session``: the same client.
+    _requests_session = property(lambda self: self.http, lambda self, value: None)
+
     def get_access_token(self, scopes) -> str:
-        """A bearer token for ``scopes``, from the shared cache when still fresh."""
+        """A bearer token for ``scopes``, from the shared cache when still fresh.
+
+        Never for a registration that is not active: an untrusted platform gets
+        no service call (its token endpoint would receive our signed assertion).
+        """
+        if not self._registration.row.is_active:
+            raise RegistrationInactive(
+                f"registration {self._registration.row.id} is inactive; "
+                "no service calls until an administrator activates it"
+            )
         scope_key = " ".join(sorted(set(scopes)))
         held = self._held.get(scope_key)
         if held and held[1] > utcnow() + TOKEN_MARGIN:
@@ -73,7 +99,7 @@ class ToolServiceConnector(ServiceConnector):
             registration.get_tool_private_key(),
             {"kid": registration.get_kid()},
         )
-        response = self._http.post(
+        response = self.http.post(
             token_url,
             data={
                 "grant_type": "client_credentials",
@@ -134,7 +160,7 @@ class ToolServiceConnector(ServiceConnector):
             **(headers or {}),
             "Authorization": "Bearer " + self.get_access_token(scopes),
         }
-        return self._http.request(
+        return self.http.request(
             method, url, data=data, headers=headers, timeout=timeout or self.timeout
         )
 
@@ -170,8 +196,8 @@ class ToolServiceConnector(ServiceConnector):
             "Accept": accept,
         }
         if not is_post:
-            return self._http.get(url, headers=headers, timeout=self.timeout)
+            return self.http.get(url, headers=headers, timeout=self.timeout)
         headers["Content-Type"] = content_type
-        return self._http.post(
+        return self.http.post(
             url, data=data or None, headers=headers, timeout=self.timeout
         )

@@ -11,6 +11,7 @@ import datetime
 from peewee import BooleanField
 from peewee import CharField
 from peewee import ForeignKeyField
+from peewee import IntegerField
 from peewee import TextField
 
 from lms_plugin.db import BaseModel
@@ -54,6 +55,42 @@ class LtiDeployment(BaseModel):
 
     class Meta:
         indexes = ((("registration", "deployment_id"), True),)
+
+
+class RegistrationInvite(BaseModel):
+    """An administrator's consent to Dynamic Registration: a secret in a URL.
+
+    Only the secret's SHA-256 is stored. Usable while not revoked, not expired and
+    ``uses < max_uses``; ``issuer`` (an origin), when set, is the only platform
+    that may use it.
+    """
+
+    secret_hash = CharField(max_length=64, unique=True)
+    issuer = TextField(null=True)
+    note = CharField(max_length=255, default="")
+    max_uses = IntegerField(default=1)
+    uses = IntegerField(default=0)
+    created_at = DateTimeField(default=utcnow)
+    expires_at = DateTimeField()
+    revoked_at = DateTimeField(null=True)
+    last_used_at = DateTimeField(null=True)
+
+
+class LtiRegistrationChange(BaseModel):
+    """A Dynamic Registration that would change a trusted registration, held.
+
+    ``settings`` is the proposed registration (JSON of ``PlatformSettings``); it
+    takes effect only when an administrator accepts it (``platform accept``).
+    """
+
+    registration = ForeignKeyField(
+        LtiRegistration, backref="pending_changes", on_delete="CASCADE"
+    )
+    settings = TextField()
+    invite = ForeignKeyField(
+        RegistrationInvite, null=True, backref="changes", on_delete="SET NULL"
+    )
+    created_at = DateTimeField(default=utcnow)
 
 
 class ToolKey(BaseModel):
@@ -203,6 +240,8 @@ class PlatformKeySet(BaseModel):
 LTI_MODELS = [
     LtiRegistration,
     LtiDeployment,
+    RegistrationInvite,
+    LtiRegistrationChange,
     ToolKey,
     User,
     LtiContext,

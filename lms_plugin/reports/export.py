@@ -4,6 +4,7 @@ spreadsheet (cells that a spreadsheet would run as a formula are neutralised).""
 import csv
 import io
 
+from lms_plugin import numbers
 from lms_plugin.reports.gradebook import Gradebook
 from lms_plugin.reports.gradebook import display_name
 
@@ -47,7 +48,7 @@ def rows(book: Gradebook):
                 module.slug,
                 module.moduleversion.title,
                 cell.state_label,
-                "" if cell.kept_percent is None else f"{cell.kept_percent:g}",
+                "" if cell.kept_percent is None else numbers.shown(cell.kept_percent),
                 cell.attempts,
                 _when(cell.last_activity),
                 cell.passback,
