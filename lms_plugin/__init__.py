@@ -31,6 +31,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from lms_plugin import learner
     from lms_plugin import lti
     from lms_plugin import numbers
+    from lms_plugin import outbound
     from lms_plugin import passback
     from lms_plugin import security
     from lms_plugin import urls
@@ -40,6 +41,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     demo.init_app(app)  # refuses production configs before any DB is touched
     db.init_app(app)
     errors.init_app(app)
+    outbound.init_app(app)
     urls.init_app(app)
     numbers.init_app(app)
     csrf.init_app(app)

@@ -70,6 +70,18 @@ DEFAULTS = {
     # Origins allowed to use Dynamic Registration, e.g. ["https://moodle.example.edu"];
     # empty: any LMS may register the tool.
     "LTI_REGISTRATION_ALLOWED_ISSUERS": [],
+    # Networks (CIDRs) an outbound request may reach although they are not public,
+    # e.g. ["10.20.0.0/16"] for an on-premises LMS; everything else private,
+    # loopback, link-local (cloud metadata), multicast or reserved is refused.
+    "OUTBOUND_ALLOWED_NETWORKS": [],
+    # Seconds a Dynamic Registration request may take in all (name lookup, connect,
+    # send, every read); key sets, rosters and grades have their own limits.
+    "OUTBOUND_DEADLINE": 15,
+    # Largest answer an outbound request reads, in bytes (rosters, key sets).
+    "OUTBOUND_MAX_BYTES": 5_000_000,
+    # Dynamic Registration fetches in flight per process; more are refused (503)
+    # at once, so registrations never hold the request threads.
+    "OUTBOUND_REGISTRATION_CONCURRENCY": 2,
     # Deliver queued scores from a background thread of the server (the embedded
     # default). Off when `lms-plugin worker` processes do it.
     "PASSBACK_THREAD": True,

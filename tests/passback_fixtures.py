@@ -136,6 +136,9 @@ def worker_env(database_url: str, tmp_path, **config) -> dict:
         LMS_PLUGIN_SECRET_KEY="test-secret",
         LMS_PLUGIN_AUTO_PUBLISH="false",
         LMS_PLUGIN_PASSBACK_THREAD="false",
+        # The test platform listens on loopback, which a worker (not TESTING)
+        # contacts only when told so, like a development setup.
+        LMS_PLUGIN_LTI_ALLOW_HTTP_LOCALHOST="true",
     )
     for key, value in {**FAST, **config}.items():
         env[f"LMS_PLUGIN_{key}"] = json.dumps(value)

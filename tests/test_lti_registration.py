@@ -19,6 +19,9 @@ from tests.registration_platform import open_form
 from tests.registration_platform import press_register
 from tests.registration_platform import register
 
+#: What every failure to fetch the configuration says (outbound.NEUTRAL_MESSAGE).
+NEUTRAL = "could not get a usable answer"
+
 
 def test_moodle_registration_end_to_end(client, serve_lms):
     lms = serve_lms(family="moodle", client_id="moodle-client", deployment_id="3")
@@ -178,14 +181,14 @@ def test_unreachable_platform_is_a_502(client):
     url = f"http://127.0.0.1:{_closed_port()}/mod/lti/openid-configuration.php"
     response = client.get(invite_path(), query_string={"openid_configuration": url})
     assert response.status_code == 502
-    assert "could not be reached" in response.text
+    assert NEUTRAL in response.text
 
 
 @pytest.mark.parametrize(
     ("fields", "status", "message"),
     [
-        ({"config_raw": b"<html>login</html>"}, 502, "not JSON"),
-        ({"config_status": 401}, 502, "HTTP 401"),
+        ({"config_raw": b"<html>login</html>"}, 502, NEUTRAL),
+        ({"config_status": 401}, 502, NEUTRAL),
         ({"config_changes": {"token_endpoint": None}}, 502, "token_endpoint"),
         ({"config_changes": {"authorization_endpoint": None}}, 502, "authorization"),
         (

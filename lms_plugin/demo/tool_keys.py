@@ -9,14 +9,15 @@ import datetime
 import json
 
 import jwt
-import requests
 
+from lms_plugin import outbound
 from lms_plugin.demo.models import ToolKeySet
 from lms_plugin.demo.models import utcnow
 from lms_plugin.errors import LmsError
 
 REFETCH_AFTER = 10.0
-FETCH_TIMEOUT = 5.0
+FETCH_TIMEOUT = 5.0  # seconds in all
+MAX_JWKS_BYTES = 1_000_000
 USER_AGENT = "lms_plugin-demo-lms/1.0"
 
 
@@ -71,12 +72,14 @@ def _may_refetch(cached: ToolKeySet) -> bool:
 def _fetch(jwks_url: str) -> ToolKeySet:
     """GET the tool's JWKS and store it."""
     try:
-        response = requests.get(
-            jwks_url, timeout=FETCH_TIMEOUT, headers={"User-Agent": USER_AGENT}
-        )
-        response.raise_for_status()
+        with outbound.client(
+            USER_AGENT, deadline=FETCH_TIMEOUT, max_bytes=MAX_JWKS_BYTES
+        ) as http:
+            response = http.get(jwks_url)
+        if response.status_code != 200:
+            raise outbound.unusable(f"GET {jwks_url}: HTTP {response.status_code}")
         jwks = response.json()
-    except (requests.RequestException, ValueError) as error:
+    except (outbound.OutboundError, ValueError) as error:
         raise ToolJwtError(
             f"could not fetch the tool's JWKS from {jwks_url}: {error}",
             status_code=502,

@@ -36,6 +36,7 @@ from lms_plugin.errors import LaunchError
 from lms_plugin.lti import storage
 from lms_plugin.lti.cookies import IframeCookieService
 from lms_plugin.lti.platform_keys import PlatformKeyError
+from lms_plugin.lti.platform_keys import fetch_key_set
 from lms_plugin.lti.platform_keys import platform_public_key
 from lms_plugin.lti.tool_config import DbToolConf
 
@@ -350,10 +351,18 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         self._session_service.save_launch_data(self._launch_id, self._jwt["body"])
         return self
 
+    def fetch_public_key(self, key_set_url: str) -> dict:
+        """pylti1p3's own key set fetch, should it ever run: the guarded client.
+
+        ``validate_jwt_signature`` above reads keys through ``platform_keys``, so
+        pylti1p3's requests session is never used for a fetch.
+        """
+        return fetch_key_set(key_set_url)
+
     def get_service_connector(self):
         from lms_plugin.lti.services import ToolServiceConnector
 
-        return ToolServiceConnector(self._registration, self._requests_session)
+        return ToolServiceConnector(self._registration)
 
 
 #: Largest decoded id_token part read (Canvas tokens with many claims are ~10 kB).

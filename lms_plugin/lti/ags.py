@@ -4,7 +4,9 @@ Spec: https://www.imsglobal.org/spec/lti-ags/v2p0 . Tokens come from
 :class:`~lms_plugin.lti.services.ToolServiceConnector` (cached in the database per
 registration and scopes). Every failure becomes an :class:`AgsError` that says
 whether trying again can help (5xx, 429, timeouts, refused connections, a token
-refused twice) and carries the platform's own reason for people.
+refused twice) and carries the platform's own reason for people. Calls go through
+the guarded client (``outbound.py``): an address it refuses, a redirect or an
+oversized answer fails the score at once.
 """
 
 import datetime
@@ -15,9 +17,9 @@ from urllib.parse import urlencode
 from urllib.parse import urlsplit
 from urllib.parse import urlunsplit
 
-import requests
 from pylti1p3.exception import LtiServiceException
 
+from lms_plugin import outbound
 from lms_plugin.lti.services import RegistrationInactive
 from lms_plugin.lti.services import ToolServiceConnector
 from lms_plugin.lti.tool_config import DbRegistration
@@ -81,7 +83,7 @@ def parse_retry_after(value: str | None, now: datetime.datetime) -> float | None
     return max(0.0, (when - now.replace(tzinfo=datetime.UTC)).total_seconds())
 
 
-def platform_reason(response: requests.Response) -> str:
+def platform_reason(response: outbound.Response) -> str:
     """The platform's explanation of a refusal, short enough to show people."""
     try:
         body = response.json()
@@ -96,7 +98,7 @@ def platform_reason(response: requests.Response) -> str:
     return (response.text or response.reason or "").strip()[:REASON_CHARS]
 
 
-def error_for(response: requests.Response, what: str, now) -> AgsError:
+def error_for(response: outbound.Response, what: str, now) -> AgsError:
     """The :class:`AgsError` for a non-2xx answer to ``what``."""
     status = response.status_code
     reason = f"{what}: HTTP {status} {platform_reason(response)}".strip()
@@ -111,9 +113,9 @@ def error_for(response: requests.Response, what: str, now) -> AgsError:
 class AgsClient:
     """AGS calls for one registration, with the scopes a context granted."""
 
-    def __init__(self, registration_row, session: requests.Session, timeout: float):
+    def __init__(self, registration_row, http: outbound.Client, timeout: float):
         self.connector = ToolServiceConnector(
-            DbRegistration(registration_row), session, timeout=timeout
+            DbRegistration(registration_row), http, timeout=timeout
         )
 
     def post_score(self, lineitem_url: str, score: dict, scopes: list[str]) -> None:
@@ -185,11 +187,10 @@ class AgsClient:
             # a registration being fixed): retry within the attempt limit.
             refused.retryable = True
             raise refused from None
-        except requests.Timeout:
-            raise AgsError(f"{what}: timed out", retryable=True) from None
-        except requests.ConnectionError as error:
+        except outbound.OutboundError as error:
             raise AgsError(
-                f"{what}: could not connect ({_short(error)})", retryable=True
+                f"{what}: {_OUTBOUND_REASONS.get(error.kind, error.kind)}",
+                retryable=error.retryable,
             ) from None
         except (ValueError, KeyError) as error:  # a token answer we cannot read
             raise AgsError(f"{what}: {_short(error)}", retryable=True) from None
@@ -205,6 +206,18 @@ def _matches(item, resource_id: str, resource_link_id: str | None) -> bool:
         return False
     linked = item.get("resourceLinkId")
     return not (resource_link_id and linked and str(linked) != resource_link_id)
+
+
+#: What each kind of outbound failure is called in a score's reason (the
+#: addresses and ports behind it stay in the log).
+_OUTBOUND_REASONS = {
+    outbound.TIMEOUT: "timed out",
+    outbound.UNREACHABLE: "could not connect",
+    outbound.FAILED: "the connection failed or the answer was unreadable",
+    outbound.REFUSED: "the service URL is not a public https address",
+    outbound.REDIRECT: "the platform answered with a redirect, which is not followed",
+    outbound.TOO_LARGE: "the platform's answer was too large",
+}
 
 
 def _short(error: Exception) -> str:

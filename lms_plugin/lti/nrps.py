@@ -14,13 +14,15 @@ import json
 import logging
 from dataclasses import dataclass
 
-import requests
 from pylti1p3.names_roles import NamesRolesProvisioningService
 
+from lms_plugin import outbound
 from lms_plugin.db import database
 from lms_plugin.errors import LmsError
 from lms_plugin.lti import roles
 from lms_plugin.lti.adapter import PROTOCOL_ERRORS
+from lms_plugin.lti.platform_keys import USER_AGENT
+from lms_plugin.lti.services import TIMEOUT
 from lms_plugin.lti.services import ToolServiceConnector
 from lms_plugin.lti.tool_config import DbRegistration
 from lms_plugin.models.lti import LtiContext
@@ -76,12 +78,16 @@ def fetch_members(context: LtiContext) -> tuple[list[dict], int]:
             status_code=409,
         )
     registration = DbRegistration(context.deployment.registration)
-    service = NamesRolesProvisioningService(
-        ToolServiceConnector(registration), {"context_memberships_url": url}
-    )
     try:
-        return _all_pages(service, url)
-    except (requests.RequestException, *PROTOCOL_ERRORS, *_MALFORMED) as error:
+        with outbound.client(USER_AGENT, deadline=TIMEOUT) as http:
+            service = NamesRolesProvisioningService(
+                ToolServiceConnector(registration, http),
+                {"context_memberships_url": url},
+            )
+            return _all_pages(service, url)
+    except (outbound.OutboundError, *PROTOCOL_ERRORS, *_MALFORMED) as error:
+        if isinstance(error, outbound.OutboundError):
+            error = error.kind  # addresses and ports stay in the log
         raise RosterError(
             "The course platform did not send its roster. Nothing was changed; "
             "try again in a few minutes.",

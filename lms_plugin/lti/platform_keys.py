@@ -10,10 +10,10 @@ import datetime
 import json
 import logging
 
-import requests
 from flask import current_app
 from jwt.algorithms import RSAAlgorithm
 
+from lms_plugin import outbound
 from lms_plugin.models.lti import LtiRegistration
 from lms_plugin.models.lti import PlatformKeySet
 from lms_plugin.models.lti import utcnow
@@ -21,7 +21,8 @@ from lms_plugin.models.lti import utcnow
 log = logging.getLogger(__name__)
 
 USER_AGENT = "lms_plugin (LTI 1.3 tool)"
-FETCH_TIMEOUT = 10  # seconds
+FETCH_TIMEOUT = 10  # seconds in all
+MAX_KEY_SET_BYTES = 1_000_000
 
 
 class PlatformKeyError(Exception):
@@ -55,15 +56,17 @@ def fetch_key_set(url: str) -> dict:
     """Fetch a platform JWKS, store it for every worker, and return it."""
     log.info("fetching platform key set %s", url)
     try:
-        response = requests.get(
-            url, timeout=FETCH_TIMEOUT, headers={"User-Agent": USER_AGENT}
-        )
-        response.raise_for_status()
+        with outbound.client(
+            USER_AGENT, deadline=FETCH_TIMEOUT, max_bytes=MAX_KEY_SET_BYTES
+        ) as http:
+            response = http.get(url)
+        if response.status_code != 200:
+            raise outbound.unusable(f"GET {url}: HTTP {response.status_code}")
         key_set = response.json()
-    except (requests.RequestException, ValueError) as error:
-        raise PlatformKeyError(
-            f"could not fetch the key set at {url}: {error}"
-        ) from None
+    except (outbound.OutboundError, ValueError) as error:
+        # The reason goes to the log; the launch page says less.
+        log.warning("platform key set %s not fetched: %s", url, error)
+        raise PlatformKeyError(f"could not fetch the key set at {url}") from None
     if not isinstance(key_set, dict) or not isinstance(key_set.get("keys"), list):
         raise PlatformKeyError(f"{url} did not answer a JWKS ({{'keys': [...]}})")
     PlatformKeySet.insert(

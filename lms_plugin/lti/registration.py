@@ -27,8 +27,7 @@ import logging
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import requests
-
+from lms_plugin import outbound
 from lms_plugin.db import database
 from lms_plugin.errors import LmsError
 from lms_plugin.lti import consent
@@ -118,7 +117,6 @@ REQUIRED_CONFIGURATION = (
 
 #: A platform answer bigger than this is not an OpenID configuration.
 MAX_RESPONSE_BYTES = 1_000_000
-HTTP_TIMEOUT = (5, 15)  # connect, read (seconds)
 USER_AGENT = "lms_plugin (LTI 1.3 tool; Dynamic Registration)"
 
 
@@ -216,10 +214,10 @@ def fetch_platform_configuration(
     # Canvas requires the registration token on this GET; Moodle ignores it.
     response = _http("GET", url, registration_token)
     if response.status_code != 200:
-        raise RegistrationError(
-            "The LMS did not return its OpenID configuration "
-            f"(HTTP {response.status_code} from {url}).",
-            detail=_platform_error(response),
+        # Said as every other failure is: whoever names the URL must not learn
+        # what answers where (outbound.py); the status goes to the log.
+        raise outbound.unusable(
+            f"GET {url}: HTTP {response.status_code} {_platform_error(response)}"
         )
     return parse_platform_configuration(_json(response, url), url, policy)
 
@@ -452,44 +450,32 @@ def _read_registration_response(answer: dict) -> tuple[str, str | None]:
 
 def _http(
     method: str, url: str, token: str | None, json_body: dict | None = None
-) -> requests.Response:
-    """One request to the platform: no redirects, bounded time and size."""
-    headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+) -> outbound.Response:
+    """One request to the platform through the guarded client (``outbound.py``).
+
+    Any failure is :class:`~lms_plugin.outbound.OutboundError`, one neutral
+    message; the registration token is never sent to a refused address.
+    """
+    headers = {"Accept": "application/json"}
     if token:
         headers["Authorization"] = f"Bearer {token}"
+    with outbound.client(
+        USER_AGENT, max_bytes=MAX_RESPONSE_BYTES, registration=True
+    ) as http:
+        return http.request(method, url, headers=headers, json=json_body)
+
+
+def _json(response: outbound.Response, url: str) -> object:
     try:
-        response = requests.request(
-            method,
-            url,
-            headers=headers,
-            json=json_body,
-            timeout=HTTP_TIMEOUT,
-            allow_redirects=False,
-            stream=True,
-        )
-        body = response.raw.read(MAX_RESPONSE_BYTES + 1, decode_content=True)
-        response.close()
-    except requests.RequestException as error:
-        raise RegistrationError(
-            f"The LMS could not be reached at {url}.", detail=type(error).__name__
-        ) from None
-    if len(body) > MAX_RESPONSE_BYTES:
-        raise RegistrationError(f"The LMS's answer from {url} is too large.")
-    response._content = body
-    return response
+        return response.json()
+    except ValueError as error:
+        raise outbound.unusable(f"{url}: {error}") from None
 
 
-def _json(response: requests.Response, url: str) -> object:
-    try:
-        return json.loads(response.content)
-    except ValueError:
-        raise RegistrationError(f"The LMS's answer from {url} is not JSON.") from None
-
-
-def _platform_error(response: requests.Response) -> str:
+def _platform_error(response: outbound.Response) -> str:
     """A short, safe summary of a platform's error answer for the admin."""
     try:
-        data = json.loads(response.content)
+        data = response.json()
     except ValueError:
         return f"HTTP {response.status_code}, body is not JSON"
     if isinstance(data, dict):

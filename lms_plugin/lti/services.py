@@ -3,42 +3,60 @@
 pylti1p3 2.0.0 keeps access tokens in one object's memory and lower-cases the
 ``Link: rel="next"`` header before reading the URL, which breaks mixed-case
 cursors. Here tokens are cached in :class:`ServiceToken`, per registration and
-sorted scopes, for every worker; next-page URLs are kept exactly as sent.
+sorted scopes, for every worker; next-page URLs are kept exactly as sent. Every
+call, the token request included, goes through the guarded client
+(``outbound.py``) in place of pylti1p3's own requests session.
 """
 
 import datetime
 import time
 import uuid
 
-import requests
 from pylti1p3.exception import LtiException
 from pylti1p3.exception import LtiServiceException
 from pylti1p3.service_connector import ServiceConnector
 
+from lms_plugin import outbound
 from lms_plugin.lti.platform_keys import USER_AGENT
 from lms_plugin.models.lti import ServiceToken
 from lms_plugin.models.lti import utcnow
 
 #: A cached token closer than this to expiry is not handed out.
 TOKEN_MARGIN = datetime.timedelta(seconds=60)
-TIMEOUT = 30  # seconds per service call
+TIMEOUT = 30  # seconds per service call, in all
 
 
 class RegistrationInactive(LtiException):
     """The registration is not trusted (inactive): no service calls for it."""
 
 
+#: What pylti1p3 is handed as its session; ``_requests_session`` stands in.
+_GUARDED = object()
+
+
 class ToolServiceConnector(ServiceConnector):
     """Service calls for one registration (a ``DbRegistration``)."""
 
-    def __init__(self, registration, requests_session=None, timeout=TIMEOUT):
-        session = requests_session or requests.Session()
-        session.headers["User-Agent"] = USER_AGENT
-        super().__init__(registration, session)
+    def __init__(
+        self, registration, http: outbound.Client | None = None, timeout=TIMEOUT
+    ):
+        self._client = http  # made on first use when not given (needs an app)
         self.timeout = timeout
+        # Truthy, so pylti1p3 makes no requests session of its own.
+        super().__init__(registration, _GUARDED)
         # This object's own copy of tokens it read or fetched, so a sender posting
         # many scores reads the shared cache once; the database stays the source.
         self._held: dict[str, tuple[str, datetime.datetime]] = {}
+
+    @property
+    def http(self) -> outbound.Client:
+        """The guarded client every call of this connector goes through."""
+        if self._client is None:
+            self._client = outbound.client(USER_AGENT, deadline=self.timeout)
+        return self._client
+
+    #: pylti1p3's stock methods call ``self._requests_session``: the same client.
+    _requests_session = property(lambda self: self.http, lambda self, value: None)
 
     def get_access_token(self, scopes) -> str:
         """A bearer token for ``scopes``, from the shared cache when still fresh.
@@ -81,7 +99,7 @@ class ToolServiceConnector(ServiceConnector):
             registration.get_tool_private_key(),
             {"kid": registration.get_kid()},
         )
-        response = self._requests_session.post(
+        response = self.http.post(
             token_url,
             data={
                 "grant_type": "client_credentials",
@@ -142,7 +160,7 @@ class ToolServiceConnector(ServiceConnector):
             **(headers or {}),
             "Authorization": "Bearer " + self.get_access_token(scopes),
         }
-        return self._requests_session.request(
+        return self.http.request(
             method, url, data=data, headers=headers, timeout=timeout or self.timeout
         )
 
@@ -168,7 +186,7 @@ class ToolServiceConnector(ServiceConnector):
             if case_insensitive_headers
             else dict(response.headers),
             "body": response.json() if response.content else None,
-            # requests parses Link headers without touching the URL's case.
+            # httpx parses Link headers without touching the URL's case.
             "next_page_url": response.links.get("next", {}).get("url"),
         }
 
@@ -178,8 +196,8 @@ class ToolServiceConnector(ServiceConnector):
             "Accept": accept,
         }
         if not is_post:
-            return self._requests_session.get(url, headers=headers, timeout=TIMEOUT)
+            return self.http.get(url, headers=headers, timeout=self.timeout)
         headers["Content-Type"] = content_type
-        return self._requests_session.post(
-            url, data=data or None, headers=headers, timeout=TIMEOUT
+        return self.http.post(
+            url, data=data or None, headers=headers, timeout=self.timeout
         )

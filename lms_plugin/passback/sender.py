@@ -11,9 +11,9 @@ import logging
 import threading
 import time
 
-import requests
 from flask import Flask
 
+from lms_plugin import outbound
 from lms_plugin.db import database
 from lms_plugin.db import is_postgres
 from lms_plugin.lti import keys
@@ -22,6 +22,7 @@ from lms_plugin.lti.ags import SCOPE_LINEITEM_READONLY
 from lms_plugin.lti.ags import SCOPE_SCORE
 from lms_plugin.lti.ags import AgsClient
 from lms_plugin.lti.ags import AgsError
+from lms_plugin.lti.platform_keys import USER_AGENT
 from lms_plugin.models.content import Module
 from lms_plugin.models.lti import LtiContext
 from lms_plugin.models.lti import LtiResourceLink
@@ -63,7 +64,8 @@ class Sender:
         self.settings = Settings(app.config)
         if batch:
             self.settings.batch = batch
-        self.session = requests.Session()  # keep-alive across a batch
+        # Keep-alive across a batch; each call ends by PASSBACK_HTTP_TIMEOUT.
+        self.http = outbound.client(USER_AGENT, deadline=self.settings.timeout, app=app)
         self.stop = threading.Event()
         self.counts = {"sent": 0, "retry": 0, "failed": 0, "superseded": 0}
 
@@ -110,9 +112,7 @@ class Sender:
                 started = time.monotonic()
             client = clients.get(row.registration_id)
             if client is None:
-                client = AgsClient(
-                    row.registration, self.session, self.settings.timeout
-                )
+                client = AgsClient(row.registration, self.http, self.settings.timeout)
                 clients[row.registration_id] = client
             try:
                 outcome = self.deliver(row, client, row.id in superseded)
