@@ -189,6 +189,22 @@ def test_retry_after_as_seconds_or_http_date():
     assert parse_retry_after("soon", now) is None
 
 
+@pytest.mark.parametrize(
+    ("value", "wait"),
+    [
+        ("²", None),
+        ("٣", None),
+        ("9" * 5000, 86_400),
+        ("Fri, 31 Dec 9999 23:59:59 GMT", 86_400),
+        ("-5", None),
+        ("\x00", None),
+    ],
+)
+def test_a_hostile_retry_after_never_breaks_the_sender(value, wait):
+    now = datetime.datetime(2026, 11, 24, 20, 0, 0)
+    assert parse_retry_after(value, now) == wait
+
+
 def test_backoff_grows_exponentially_with_jitter():
     import random
 

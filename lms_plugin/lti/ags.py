@@ -67,20 +67,29 @@ def with_query(url: str, **params) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
+#: The longest ``Retry-After`` a platform may ask for; longer asks wait this long.
+MAX_RETRY_AFTER = 86_400.0
+
+
 def parse_retry_after(value: str | None, now: datetime.datetime) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date)."""
+    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date).
+
+    ASCII digits only (``"²".isdigit()`` is true, and ``float("²")`` raises), and
+    never more than :data:`MAX_RETRY_AFTER`: the wait becomes a stored datetime.
+    """
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    if value.isascii() and value.isdigit():
+        return min(float(value), MAX_RETRY_AFTER)  # a huge one is inf
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=datetime.UTC)
-    return max(0.0, (when - now.replace(tzinfo=datetime.UTC)).total_seconds())
+    wait = (when - now.replace(tzinfo=datetime.UTC)).total_seconds()
+    return min(max(0.0, wait), MAX_RETRY_AFTER)
 
 
 def platform_reason(response: outbound.Response) -> str:
