@@ -284,3 +284,18 @@ def test_only_outbound_imports_an_http_library():
             if call in source:
                 offenders.append(f"{path.relative_to(PACKAGE)}: {call}")
     assert offenders == []
+
+
+@pytest.mark.parametrize("declared", ["²", "٣", "9" * 5000])
+def test_an_odd_content_length_never_escapes_as_an_error(declared):
+    """h11 refuses such headers today; the cap must not rely on that."""
+    import httpx
+
+    raw = [(b"Content-Length", declared.encode())]  # as bytes off the wire
+    answer = httpx.Response(200, headers=raw, stream=httpx.ByteStream(b"{}"))
+    client = outbound.Client(outbound.Policy(), user_agent="t", max_bytes=10)
+    if declared.isascii():
+        with pytest.raises(outbound.OutboundError, match="Content-Length"):
+            client._read(answer)
+    else:
+        assert client._read(answer) == b"{}"
