@@ -166,6 +166,8 @@ def make_app(database_url, tmp_path):
         return create_app(config)
 
     yield factory
+    if database.obj is None:  # create_app failed before binding the database
+        return
     if not database.is_closed():
         database.close()
     close_all = getattr(database.obj, "close_all", None)

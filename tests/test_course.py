@@ -72,3 +72,35 @@ def test_every_module_teaches_and_assesses_each_objective(published):
         case_html = " ".join(p.body_html for p in module.pages if p.type == "case")
         assert "callout-mentor" in case_html and "callout-mentee" in case_html
     assert 70 <= drawn <= 80, "about 74 questions drawn into the seven quizzes"
+
+
+def test_item_statistics_render_for_every_module(app):
+    """A learner takes every module's quiz; the instructor's statistics page of each
+    module renders with the course's real items (issue 15's check)."""
+    from tests.instructor_helpers import launch_as
+    from tests.learner_helpers import csrf
+    from tests.learner_helpers import start
+    from tests.lti_platform import INSTRUCTOR
+    from tests.lti_platform import LEARNER
+    from tests.lti_platform import TestPlatform
+
+    with app.app_context(), database.connection_context():  # not around requests
+        assert all(report.ok for report in publish_path(COURSES))
+        slugs = [m.slug for m in Module.active()]
+    platform = TestPlatform()
+    platform.register()
+    for slug in slugs:
+        learner = launch_as(
+            app, platform, "learner-1", LEARNER, custom={"module_id": slug},
+            link=f"link-{slug}",
+        )  # fmt: skip
+        attempt = start(learner, slug)
+        blank = {"action": "submit", "csrf_token": csrf(learner)}  # all unanswered
+        assert (
+            learner.post(f"/learn/attempts/{attempt.id}", data=blank).status_code == 303
+        )
+    instructor = launch_as(app, platform, "teacher-1", INSTRUCTOR)
+    for slug in slugs:
+        page = instructor.get(f"/instructor/modules/{slug}/statistics")
+        assert page.status_code == 200, slug
+        assert "1 submitted attempt by learners" in page.get_data(as_text=True)
