@@ -149,6 +149,19 @@ def make_database(url: str, pool_timeout: float = 10) -> Database:
     raise DatabaseUrlError(f"unsupported DATABASE_URL scheme: {parsed.scheme!r}")
 
 
+class ConnectionLost(peewee.OperationalError):
+    """The server dropped the connection under a write: it may or may not have run.
+
+    Not run again (it could write twice); the request is answered 503 with
+    ``Retry-After``, and the pool already holds a fresh connection.
+    """
+
+
+def _reads_only(sql: str) -> bool:
+    """True for a plain SELECT, which may safely run again after a drop."""
+    return sql.lstrip()[:7].upper() == "SELECT "
+
+
 class _PostgresPool(PooledPostgresqlDatabase):
     """Peewee's PostgreSQL pool: pinging only idle connections, replacing dropped ones.
 
@@ -160,12 +173,13 @@ class _PostgresPool(PooledPostgresqlDatabase):
     pinged as before.
 
     A connection the server dropped in that window (a restart, a proxy's idle
-    timeout) fails the first statement run on it. That statement alone is
-    safe to run again, since nothing was sent on the connection since it left
-    the pool: the pool forgets the dead connection (and closes its idle ones,
-    most likely dropped too), checks out a new one and runs the statement
-    once more. A failure after the first statement (something may have been
-    written) is raised as before.
+    timeout) fails the first statement run on it. The pool forgets the dead
+    connection (and closes its idle ones, most likely dropped too) and checks
+    out a new one. The statement is run again only when that cannot write twice:
+    a ``BEGIN``, or a ``SELECT`` (a write may have committed on the server just
+    before the connection died, and the driver cannot tell). A write is
+    :class:`ConnectionLost` instead, answered 503 with ``Retry-After``. A
+    failure after the first statement is raised as before.
     """
 
     #: Seconds a returned connection is trusted without a ping.
@@ -196,22 +210,26 @@ class _PostgresPool(PooledPostgresqlDatabase):
         self._state.untouched = True  # checked out; nothing sent on it yet
 
     def execute_sql(self, sql, params=None):
-        return self._once_more_if_dropped(super().execute_sql, sql, params)
+        return self._once_more_if_dropped(
+            _reads_only(sql), super().execute_sql, sql, params
+        )
 
     def begin(self, *args, **kwargs):
-        return self._once_more_if_dropped(super().begin, *args, **kwargs)
+        return self._once_more_if_dropped(True, super().begin, *args, **kwargs)
 
-    def _once_more_if_dropped(self, run, *args, **kwargs):
+    def _once_more_if_dropped(self, rerun_safe: bool, run, *args, **kwargs):
         state = self._state
         if state.closed and self.autoconnect:
             self.connect()  # as peewee's cursor() would, so this is the first
         untouched, state.untouched = getattr(state, "untouched", False), False
         try:
             return run(*args, **kwargs)
-        except (peewee.OperationalError, peewee.InterfaceError):
+        except (peewee.OperationalError, peewee.InterfaceError) as error:
             if not (untouched and self._dropped(state.conn)):
                 raise
-        self._replace_dropped_connection()
+            self._replace_dropped_connection()
+            if not rerun_safe:
+                raise ConnectionLost(str(error)) from error
         return run(*args, **kwargs)
 
     def _dropped(self, conn) -> bool:
@@ -589,6 +607,7 @@ def init_app(app: Flask) -> None:
     app.before_request(_connect)
     app.teardown_appcontext(_close)
     app.register_error_handler(MaxConnectionsExceeded, _pool_exhausted)
+    app.register_error_handler(ConnectionLost, _connection_lost)
     app.cli.add_command(db_cli)
     if app.config["AUTO_MIGRATE"]:
         migrate(app.config["MIGRATIONS_DIR"])
@@ -608,22 +627,33 @@ POOL_RETRY_AFTER = 5
 
 
 def _pool_exhausted(error: MaxConnectionsExceeded):
-    """503 with ``Retry-After``: every connection stayed busy for the whole wait.
+    """503 with ``Retry-After``: every connection stayed busy for the whole wait."""
+    log.warning("database pool exhausted: %s", error)
+    return _unavailable(
+        "Every connection to the database was in use. "
+        f"Please try again in {POOL_RETRY_AFTER} seconds."
+    )
 
-    The page (or JSON) needs no database: it is rendered without the signed-in
-    user, and its CSP names the frame ancestors last read (never a query that
-    would wait for the pool again).
+
+def _connection_lost(error: ConnectionLost):
+    """503 with ``Retry-After``: a write's connection dropped; not run twice."""
+    log.warning("database connection lost under a write: %s", error)
+    return _unavailable(
+        "The connection to the database was lost while saving. "
+        f"Please try again in {POOL_RETRY_AFTER} seconds."
+    )
+
+
+def _unavailable(message: str):
+    """The tool-busy page with ``Retry-After``, rendered without the database.
+
+    Rendered without the signed-in user, and its CSP names the frame ancestors
+    last read (never a query that would wait for the pool again).
     """
     from lms_plugin import security
     from lms_plugin.errors import render_error
 
-    log.warning("database pool exhausted: %s", error)
-    body, status = render_error(
-        503,
-        "The tool is busy",
-        "Every connection to the database was in use. "
-        f"Please try again in {POOL_RETRY_AFTER} seconds.",
-    )
+    body, status = render_error(503, "The tool is busy", message)
     return (
         body,
         status,

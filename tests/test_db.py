@@ -14,6 +14,7 @@ from peewee import fn
 from playhouse.pool import PooledPostgresqlDatabase
 from playhouse.pool import PooledSqliteDatabase
 
+from lms_plugin.db import ConnectionLost
 from lms_plugin.db import DatabaseUrlError
 from lms_plugin.db import DateTimeField
 from lms_plugin.db import Param
@@ -261,6 +262,36 @@ def test_a_transaction_begun_on_a_dropped_connection_is_begun_on_a_new_one(app):
     assert now != pid
     with database.connection_context():
         assert Course.select().where(Course.slug == "after-drop").count() == 1
+
+
+def test_a_write_on_a_dropped_connection_is_never_run_twice(app):
+    """The server may have run it before the connection died: no rerun."""
+    _postgres_pool()
+    pid = _backend_pid()
+    _terminate(pid)
+    insert = 'INSERT INTO "course" ("slug", "title") VALUES (%s, %s)'
+    with pytest.raises(ConnectionLost), database.connection_context():
+        database.execute_sql(insert, ("once", "Once"))
+    with database.connection_context():
+        assert Course.select().where(Course.slug == "once").count() <= 1
+        assert _backend_pid() != pid  # the pool holds a fresh connection
+
+
+def test_a_request_whose_first_statement_writes_on_a_dropped_connection_is_a_503(app):
+    _postgres_pool()
+
+    @app.get("/_test/write")  # a GET: no CSRF token to bring
+    def write():
+        Course.create(slug="posted", title="Posted")
+        return "ok"
+
+    client = app.test_client()
+    _terminate(_backend_pid())
+    response = client.get("/_test/write")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"]
+    assert "lost while saving" in response.get_data(as_text=True)
+    assert client.get("/healthz").status_code == 200
 
 
 def test_a_statement_after_the_first_is_not_run_again(app):
