@@ -16,8 +16,9 @@ What Werkzeug gives a view, and so what is checked here:
   raw query string is searched without parsing it, and a form is read only
   when the request says it carries one (CSRF and pylti1p3 read it anyway);
 - headers, cookies included: HTTP forbids NUL in field values (RFC 9110 §5.5),
-  so any header with one is refused. Cookies need no more than that: the
-  session cookie is signed, so only what the tool wrote comes back through it;
+  so any header with one is refused. A quoted cookie value may still spell one
+  as an octal escape (``"\\000"``), which Werkzeug decodes: when the Cookie
+  header has a backslash, the parsed cookies are checked too;
 - a JSON body: ``\\u0000`` and unpaired ``\\ud800`` escapes decode to exactly
   the characters above, and nesting can exhaust the parser's recursion, so the
   body is parsed by :mod:`lms_plugin.safejson` and every string checked.
@@ -109,6 +110,9 @@ def check_request() -> None:
     for key, value in environ.items():
         if key[:5] == "HTTP_" and "\x00" in value:
             raise _refuse("headers")
+    if "\\" in environ.get("HTTP_COOKIE", ""):  # an escape Werkzeug will decode
+        if any(UNSTORABLE.search(value) for value in request.cookies.values()):
+            raise _refuse("cookies")
     if not environ.get("CONTENT_TYPE"):  # most GETs: no body to look at
         return
     if request.mimetype in _FORM_TYPES:

@@ -72,8 +72,10 @@ def test_nul_in_the_login_issuer_is_a_400(client, platform):
         {"path": "/lti/resume?ticket=a%00"},
         {"path": "/healthz", "headers": {"X-Anything": "a\x00b"}},
         {"path": "/learn/", "headers": {"Cookie": "session=a\x00b"}},
+        # An octal escape in a quoted value: Werkzeug decodes it to a NUL.
+        {"path": "/lti/launch", "headers": {"Cookie": 'lti1p3-state-x="a\\000b"'}},
     ],
-    ids=["query", "query-resume", "header", "cookie"],
+    ids=["query", "query-resume", "header", "cookie", "cookie-escaped"],
 )
 def test_nul_anywhere_in_a_request_is_a_400(app, where):
     client = app.test_client(use_cookies=False)  # else it replaces Cookie headers
