@@ -77,7 +77,12 @@ EXTRA_BLOCKED = tuple(
     for net in ("100.64.0.0/10", "192.0.0.0/24", "192.88.99.0/24", "64:ff9b:1::/48")
 )
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
-METADATA = ipaddress.ip_address("169.254.169.254")
+#: Cloud instance-metadata services (AWS, GCP, Azure, OpenStack; AWS over IPv6):
+#: refused even inside an allowed network, so a broad allow list cannot open them.
+METADATA = (
+    ipaddress.ip_address("169.254.169.254"),
+    ipaddress.ip_address("fd00:ec2::254"),
+)
 
 _deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
     "lms_plugin_outbound_deadline", default=None
@@ -158,6 +163,8 @@ def address_problem(ip, policy: Policy) -> str | None:
     """Why ``ip`` may not be contacted under ``policy``, or None if it may."""
     if ip.version == 6 and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped  # ::ffff:10.0.0.1 is 10.0.0.1
+    if ip in METADATA:
+        return "cloud metadata service"
     if any(ip in network for network in policy.allowed_networks):
         return None
     embedded = _embedded_ipv4(ip)
@@ -167,8 +174,6 @@ def address_problem(ip, policy: Policy) -> str | None:
             return f"{problem}, inside {ip}"
     if ip.is_loopback:
         return None if policy.allow_loopback else "loopback"
-    if ip == METADATA:
-        return "link-local (cloud metadata service)"
     for name in ("link_local", "multicast", "unspecified", "private", "reserved"):
         if getattr(ip, f"is_{name}"):
             return name.replace("_", "-")

@@ -104,6 +104,17 @@ def test_an_allowed_network_lets_an_on_premises_lms_through(monkeypatch):
     assert resolver.connects == [("10.20.0.5", 443)]
 
 
+@pytest.mark.parametrize("address", ["169.254.169.254", "fd00:ec2::254"])
+def test_no_allow_list_opens_a_cloud_metadata_service(monkeypatch, address):
+    resolver = Resolver(monkeypatch, address)
+    broad = outbound.parse_networks("169.254.0.0/16, ::/0")
+    error = _failure(
+        f"https://{STUB_HOST}/latest", outbound.Policy(allowed_networks=broad)
+    )
+    assert error.kind == outbound.REFUSED and "metadata" in error.reason
+    assert resolver.connects == []
+
+
 def test_connects_to_the_checked_address_with_the_name_for_tls(monkeypatch):
     """One lookup, the connection to its answer (no rebinding), SNI by name."""
     resolver = Resolver(monkeypatch, "93.184.216.34")
