@@ -17,6 +17,7 @@ single URL.
 
 import datetime
 import hashlib
+import logging
 import secrets
 
 from lms_plugin.errors import LmsError
@@ -24,6 +25,8 @@ from lms_plugin.lti.platforms import check_url
 from lms_plugin.lti.platforms import origin_of
 from lms_plugin.models.lti import RegistrationInvite
 from lms_plugin.models.lti import utcnow
+
+log = logging.getLogger(__name__)
 
 #: 32 random bytes, URL-safe: 43 characters.
 SECRET_BYTES = 32
@@ -98,9 +101,12 @@ def usable_invite(secret: str, openid_configuration: str) -> RegistrationInvite:
             "or already used. " + HOW_TO_INVITE
         )
     if invite.issuer and origin_of(openid_configuration) != origin_of(invite.issuer):
+        log.warning(
+            "invite %s is for %s, used from %s", invite.id, invite.issuer,
+            openid_configuration,
+        )  # fmt: skip
         raise ConsentError(
-            "This registration URL was issued for another LMS "
-            f"({invite.issuer}). " + HOW_TO_INVITE
+            "This registration URL was issued for another LMS. " + HOW_TO_INVITE
         )
     return invite
 
@@ -108,9 +114,12 @@ def usable_invite(secret: str, openid_configuration: str) -> RegistrationInvite:
 def check_issuer(invite: RegistrationInvite | None, issuer: str) -> None:
     """Refuse a platform whose issuer is not the one the invite names."""
     if invite is not None and invite.issuer and issuer.rstrip("/") != invite.issuer:
+        log.warning(
+            "invite %s is for %s, the LMS says %s", invite.id, invite.issuer, issuer
+        )
         raise ConsentError(
-            f"This registration URL was issued for {invite.issuer}, but the LMS "
-            f"says it is {issuer}. " + HOW_TO_INVITE
+            f"This registration URL was issued for another LMS than {issuer}. "
+            + HOW_TO_INVITE
         )
 
 
