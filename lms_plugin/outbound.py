@@ -219,19 +219,31 @@ def checked_addresses(host: str, port: int, policy: Policy, loopback_only: bool)
     return addresses
 
 
+#: Name lookups in flight per process. A lookup that outlives its request keeps
+#: its thread until the system resolver gives up; this bounds how many pile up
+#: behind a hanging name server (further lookups fail at once).
+MAX_LOOKUPS = 16
+_LOOKUPS = threading.BoundedSemaphore(MAX_LOOKUPS)
+
+
 def _resolve(host: str, port: int) -> list:
     """``getaddrinfo`` within the deadline (a slow name server is a timeout).
 
     The system resolver cannot be interrupted, so it runs in a daemon thread
-    that is left to finish on its own if the deadline passes first.
+    that is left to finish on its own if the deadline passes first; at most
+    :data:`MAX_LOOKUPS` of them at once.
     """
     found: dict = {}
+    if not _LOOKUPS.acquire(blocking=False):
+        raise OutboundError(TIMEOUT, f"{host}: {MAX_LOOKUPS} name lookups in flight")
 
     def lookup():
         try:
             found["answers"] = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except (OSError, UnicodeError) as error:
             found["error"] = error
+        finally:
+            _LOOKUPS.release()  # when the resolver answers, however late
 
     worker = threading.Thread(target=lookup, name="lms_plugin-resolve", daemon=True)
     worker.start()

@@ -183,6 +183,25 @@ def test_a_slow_name_server_is_given_up_at_the_deadline(monkeypatch):
     assert resolver.connects == []
 
 
+def test_lookups_stuck_on_a_hanging_name_server_are_bounded(monkeypatch):
+    """Each stuck lookup keeps a thread; past MAX_LOOKUPS the next fails at once."""
+    Resolver(monkeypatch, "93.184.216.34")
+    release = threading.Event()
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *a, **k: release.wait(10) and [])
+    monkeypatch.setattr(outbound, "_LOOKUPS", threading.BoundedSemaphore(2))
+    monkeypatch.setattr(outbound, "MAX_LOOKUPS", 2)
+    try:
+        for _ in range(2):
+            error = _failure(f"https://{STUB_HOST}/", outbound.Policy(), deadline=0.2)
+            assert "did not resolve" in error.reason
+        started = time.monotonic()
+        error = _failure(f"https://{STUB_HOST}/", outbound.Policy(), deadline=5)
+        assert "2 name lookups in flight" in error.reason
+        assert time.monotonic() - started < 1
+    finally:
+        release.set()
+
+
 @pytest.mark.parametrize("mode", ["big", "endless"])
 def test_the_answer_is_read_only_up_to_the_cap(mode):
     with Misbehaving(mode, size=200_001) as server:
