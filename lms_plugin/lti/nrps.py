@@ -86,12 +86,12 @@ def fetch_members(context: LtiContext) -> tuple[list[dict], int]:
             )
             return _all_pages(service, url)
     except (outbound.OutboundError, *PROTOCOL_ERRORS, *_MALFORMED) as error:
-        if isinstance(error, outbound.OutboundError):
-            error = error.kind  # addresses and ports stay in the log
+        # Of a guarded-client failure only its kind: addresses stay in the log.
+        reason = error.kind if isinstance(error, outbound.OutboundError) else error
         raise RosterError(
             "The course platform did not send its roster. Nothing was changed; "
             "try again in a few minutes.",
-            detail=f"NRPS {url}: {error}"[:2000],
+            detail=f"NRPS {url}: {reason}"[:2000],
         ) from None
 
 
