@@ -1,4 +1,4 @@
-"""The guarded HTTP client (outbound.py): where it may connect, and how it gives up.
+"""The guarded HTTP client (lms_plugin.outbound): where it connects, how it gives up.
 
 Addresses other than loopback are tested with name resolution stubbed, and the
 refusal must come before any connection; the only real targets are loopback
@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from lms_plugin import outbound
+from lms_plugin.outbound import addresses
 from tests.outbound_servers import STUB_HOST
 from tests.outbound_servers import DrippingTls
 from tests.outbound_servers import Misbehaving
@@ -188,8 +189,8 @@ def test_lookups_stuck_on_a_hanging_name_server_are_bounded(monkeypatch):
     Resolver(monkeypatch, "93.184.216.34")
     release = threading.Event()
     monkeypatch.setattr(socket, "getaddrinfo", lambda *a, **k: release.wait(10) and [])
-    monkeypatch.setattr(outbound, "_LOOKUPS", threading.BoundedSemaphore(2))
-    monkeypatch.setattr(outbound, "MAX_LOOKUPS", 2)
+    monkeypatch.setattr(addresses, "_LOOKUPS", threading.BoundedSemaphore(2))
+    monkeypatch.setattr(addresses, "MAX_LOOKUPS", 2)
     try:
         for _ in range(2):
             error = _failure(f"https://{STUB_HOST}/", outbound.Policy(), deadline=0.2)
@@ -284,7 +285,7 @@ def test_a_bad_allowed_network_stops_the_app_at_start(make_app):
 
 
 #: Modules that speak HTTP (or open sockets to speak it) and may only be used
-#: by outbound.py.
+#: by the outbound package.
 HTTP_MODULES = {"requests", "httpx", "httpcore", "urllib3", "aiohttp", "pycurl"}
 HTTP_SUBMODULES = {"http.client", "urllib.request"}
 
@@ -301,7 +302,7 @@ def _imports(tree: ast.AST):
 def test_only_outbound_imports_an_http_library():
     offenders = []
     for path in PACKAGE.rglob("*.py"):
-        if path.name == "outbound.py" and path.parent == PACKAGE:
+        if path.parent == PACKAGE / "outbound":
             continue
         tree = ast.parse(path.read_text(), str(path))
         for name in _imports(tree):

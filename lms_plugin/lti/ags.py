@@ -5,7 +5,7 @@ Spec: https://www.imsglobal.org/spec/lti-ags/v2p0 . Tokens come from
 registration and scopes). Every failure becomes an :class:`AgsError` that says
 whether trying again can help (5xx, 429, timeouts, refused connections, a token
 refused twice) and carries the platform's own reason for people. Calls go through
-the guarded client (``outbound.py``): an address it refuses, a redirect or an
+the guarded client (``lms_plugin.outbound``): an address it refuses, a redirect or an
 oversized answer fails the score at once.
 """
 

@@ -215,7 +215,7 @@ def fetch_platform_configuration(
     response = _http("GET", url, registration_token)
     if response.status_code != 200:
         # Said as every other failure is: whoever names the URL must not learn
-        # what answers where (outbound.py); the status goes to the log.
+        # what answers where (lms_plugin/outbound); the status goes to the log.
         raise outbound.unusable(
             f"GET {url}: HTTP {response.status_code} {_platform_error(response)}"
         )
@@ -451,7 +451,7 @@ def _read_registration_response(answer: dict) -> tuple[str, str | None]:
 def _http(
     method: str, url: str, token: str | None, json_body: dict | None = None
 ) -> outbound.Response:
-    """One request to the platform through the guarded client (``outbound.py``).
+    """One request to the platform through the guarded client (``lms_plugin.outbound``).
 
     Any failure is :class:`~lms_plugin.outbound.OutboundError`, one neutral
     message; the registration token is never sent to a refused address.

@@ -5,7 +5,7 @@ pylti1p3 2.0.0 keeps access tokens in one object's memory and lower-cases the
 cursors. Here tokens are cached in :class:`ServiceToken`, per registration and
 sorted scopes, for every worker; next-page URLs are kept exactly as sent. Every
 call, the token request included, goes through the guarded client
-(``outbound.py``) in place of pylti1p3's own requests session.
+(``lms_plugin.outbound``) in place of pylti1p3's own requests session.
 """
 
 import datetime
