@@ -671,7 +671,8 @@ def _enqueue(progress, post: ScoreToPost, link, submitted) -> None:
     if submitted is not None:
         extra = {
             "startedAt": submitted.started_at.isoformat(timespec="milliseconds") + "Z",
-            "submittedAt": utcnow().isoformat(timespec="milliseconds") + "Z",
+            "submittedAt": submitted.submitted_at.isoformat(timespec="milliseconds")
+            + "Z",
         }
     enqueue_score(
         user=progress.user,

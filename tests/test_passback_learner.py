@@ -7,6 +7,7 @@ from lms_plugin.lti import keys
 from lms_plugin.models.lti import LtiRegistration
 from lms_plugin.models.passback import PENDING
 from lms_plugin.models.passback import SENT
+from lms_plugin.models.progress import QuizAttempt
 from tests.ags_platform import ALL_SCOPES
 from tests.ags_platform import AgsPlatform
 from tests.factories import make_quiz_module
@@ -48,6 +49,10 @@ def test_a_submitted_quiz_is_queued_then_delivered(app, client, platform):
         sent = [s for s in ags.scores if s["scoreGiven"] == 100.0]
         assert len(sent) == 1 and sent[0]["userId"] == "learner-1"
         assert sent[0]["activityProgress"] == "Completed"
-        assert sent[0]["submission"]["submittedAt"].endswith("Z")
+        with database.connection_context():
+            attempt = QuizAttempt.get()
+        # The attempt's own stored time, not the moment the score was queued.
+        stored = attempt.submitted_at.isoformat(timespec="milliseconds") + "Z"
+        assert sent[0]["submission"]["submittedAt"] == stored
         assert all(r.status == SENT for r in rows())
         assert sum(ags.accepted.values()) == len(rows())

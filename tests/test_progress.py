@@ -396,3 +396,26 @@ def test_a_submitted_attempt_queues_its_score_in_the_real_outbox(app, client, pl
     assert (post.score_given, post.score_maximum) == (100.0, 100.0)
     assert post.lineitem_url == lineitem and post.module_slug == SLUG
     assert post.activity_progress == "Completed"
+
+
+def test_the_score_s_submission_time_is_the_attempt_s_stored_one(monkeypatch):
+    """AGS ``submittedAt`` is when the learner submitted, not when it was queued."""
+    import datetime
+    from types import SimpleNamespace
+
+    from lms_plugin import passback
+    from lms_plugin import progress as progress_module
+
+    queued = {}
+    monkeypatch.setattr(passback, "enqueue_score", lambda **kw: queued.update(kw))
+    attempt = SimpleNamespace(
+        started_at=datetime.datetime(2026, 1, 1, 9, 0, 0),
+        submitted_at=datetime.datetime(2026, 1, 1, 9, 30, 0, 250000),
+    )
+    row = SimpleNamespace(module=SimpleNamespace(slug="m"), user=None, context=None)
+    post = progress_module.score_to_post([100.0], {}, passed=True)
+    progress_module._enqueue(row, post, None, submitted=attempt)
+    assert queued["submission"] == {
+        "startedAt": "2026-01-01T09:00:00.000Z",
+        "submittedAt": "2026-01-01T09:30:00.250Z",
+    }
