@@ -142,6 +142,15 @@ def current_membership() -> LtiMembership | None:
     return g.get(_MEMBERSHIP)
 
 
+#: The course staff: they see the instructor view and choose a link's module.
+STAFF_ROLES = ("instructor", "teaching_assistant", "administrator")
+
+
+def is_staff(membership) -> bool:
+    """True when ``membership`` (or None) holds one of :data:`STAFF_ROLES`."""
+    return bool(membership) and any(getattr(membership, f"is_{r}") for r in STAFF_ROLES)
+
+
 def has_role(*roles: str) -> bool:
     """True when the user holds one of ``roles`` in the current context."""
     membership = current_membership()

@@ -15,6 +15,7 @@ from urllib.parse import quote
 from markupsafe import Markup
 from markupsafe import escape
 
+from lms_plugin.auth import is_staff
 from lms_plugin.urls import url
 
 #: What a section's state reads as, by :data:`lms_plugin.progress.Section.state`.
@@ -58,12 +59,7 @@ def crumbs(module, title: str, here: str | None = None) -> Markup:
 
 def instructor_note(membership, link: str | None) -> Markup:
     """For staff who opened the module as learners see it: a note, the way back."""
-    staff = bool(membership) and (
-        membership.is_instructor
-        or membership.is_teaching_assistant
-        or membership.is_administrator
-    )
-    if not staff:
+    if not is_staff(membership):
         return Markup("")
     back = f' <a href="{escape(link)}">Open the instructor view</a>.' if link else ""
     return Markup(

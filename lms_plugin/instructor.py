@@ -17,6 +17,7 @@ from flask import redirect
 from flask import render_template
 from flask import url_for
 
+from lms_plugin.auth import STAFF_ROLES
 from lms_plugin.auth import Forbidden
 from lms_plugin.auth import current_context
 from lms_plugin.auth import current_membership
@@ -31,7 +32,6 @@ from lms_plugin.reports import item_stats
 bp = Blueprint("instructor", __name__, url_prefix="/instructor")
 
 #: Who reaches the instructor view (in the launch's context only).
-STAFF_ROLES = ("instructor", "teaching_assistant", "administrator")
 
 
 class NotFound(LmsError):

@@ -9,7 +9,6 @@ exists. Views load, call one function of :mod:`lms_plugin.learner_views` or
 
 from flask import Blueprint
 from flask import Flask
-from flask import current_app
 from flask import flash
 from flask import g
 from flask import redirect
@@ -28,9 +27,11 @@ from lms_plugin import progress
 from lms_plugin.auth import SESSION_CONTEXT_ID
 from lms_plugin.auth import SESSION_LAUNCH_ID
 from lms_plugin.auth import SESSION_RESOURCE_LINK_ID
+from lms_plugin.auth import STAFF_ROLES
 from lms_plugin.auth import Forbidden
 from lms_plugin.auth import current_membership
 from lms_plugin.auth import has_role
+from lms_plugin.auth import is_staff
 from lms_plugin.auth import login_manager
 from lms_plugin.db import Param
 from lms_plugin.db import Prepared
@@ -50,9 +51,7 @@ bp = Blueprint("learner", __name__, url_prefix="/learn")
 #: Canvas's placement claim; "course_navigation" opens the catalog.
 CLAIM_CANVAS_PLACEMENT = "https://www.instructure.com/placement"
 #: Roles that choose a module for an unbound link (DEEPLINK's picker).
-CHOOSER_ROLES = ("instructor", "teaching_assistant", "administrator")
 #: Endpoints of the instructor view, once it exists (linked from module pages).
-INSTRUCTOR_ENDPOINTS = ("instructor.dashboard", "instructor.index")
 
 
 class NotFound(LmsError):
@@ -72,13 +71,13 @@ def landing(link: LtiResourceLink) -> str:
     course_wide = view in ("catalog", "dashboard") or (
         data.get(CLAIM_CANVAS_PLACEMENT) == "course_navigation"
     )
-    if course_wide and has_role(*CHOOSER_ROLES):
+    if course_wide and has_role(*STAFF_ROLES):
         return url_for("instructor.dashboard")  # staff's view of the course
     if course_wide:
         return url_for("learner.catalog")
     if link.module_slug:
         return url_for("learner.module_page", slug=link.module_slug)
-    if has_role(*CHOOSER_ROLES):
+    if has_role(*STAFF_ROLES):
         return url_for("deep_linking.choose_module", link_id=link.id)
     return url_for("learner.unbound")
 
@@ -119,14 +118,10 @@ def _require_launch():
 
 @bp.app_template_global()
 def instructor_url() -> str | None:
-    """The instructor view for instructors, once it exists; else None."""
-    membership = g.get("membership")
-    if not membership or not any(getattr(membership, f"is_{r}") for r in CHOOSER_ROLES):
+    """The instructor view for the course's staff; None for everyone else."""
+    if not is_staff(g.get("membership")):
         return None
-    for endpoint in INSTRUCTOR_ENDPOINTS:
-        if endpoint in current_app.view_functions:
-            return url_for(endpoint)
-    return None
+    return url_for("instructor.dashboard")
 
 
 #: A module joined with its current version.
@@ -284,7 +279,7 @@ def catalog():
 @bp.get("/unbound")
 def unbound():
     """The link the learner opened has no module chosen yet."""
-    return render_template("learner/unbound.html", can_choose=has_role(*CHOOSER_ROLES))
+    return render_template("learner/unbound.html", can_choose=has_role(*STAFF_ROLES))
 
 
 @bp.get("/modules/<slug>")
