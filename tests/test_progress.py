@@ -327,7 +327,7 @@ def test_starting_and_submitting_use_a_constant_number_of_statements(
             response = client.post(f"/learn/attempts/{attempt.id}", data=form)
         assert response.status_code == 303
         counts.append((started.count, submitted.count))
-    assert counts == [EXPECTED_WRITES] * 3
+    assert counts == [EXPECTED_STATEMENTS] * 3
     with database.connection_context():  # and every submit reached the outbox
         from lms_plugin.models.passback import ScorePost
 
@@ -340,7 +340,7 @@ def test_starting_and_submitting_use_a_constant_number_of_statements(
 #: drawn questions; close the attempt; its items; the attempts for the kept score;
 #: the progress; the section counts; the progress update; the membership the
 #: outbox locks; the registration; the newest queued timestamp; the queued score).
-EXPECTED_WRITES = (6, 14)
+EXPECTED_STATEMENTS = (6, 14)
 
 
 def _first_page() -> str:

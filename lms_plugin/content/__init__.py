@@ -7,7 +7,8 @@ Stages, in order, each a module of its own:
             (``lint`` for item-writing rules, ``review`` for the review record)
 ``render``    Markdown -> HTML (callouts, numbered citations), then ``sanitize``
 ``sanitize``  the one HTML allow-list (the only importer of bleach)
-``publish``   one transaction of bulk upserts by stable id (the only importer of models)
+``publish``   one transaction of bulk upserts by stable id (the only stage that
+            imports models)
 
 ``cli`` adds ``lms-plugin content validate|publish|preview|digest``; ``preview``
 writes a static site for clinical reviewers. The format itself is courses/FORMAT.md.

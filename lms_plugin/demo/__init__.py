@@ -1,8 +1,11 @@
 """A small built-in LMS for demonstrations: the platform side of LTI 1.3.
 
-It talks to the tool only the way Canvas or Moodle would (over HTTP, with real
-signed tokens) and keeps its own state in ``instance/demo.sqlite3``. It exists
-only when ``DEMO_MODE`` is on, which a production configuration refuses.
+It talks to the tool the way Canvas or Moodle would (over HTTP, with real signed
+tokens) and keeps its own state in ``instance/demo.sqlite3``, with one exception:
+registration, where the demo acts as the tool's operator too, minting its own
+invite and retiring its older clients in the tool's database
+(``demo/registration.py``). It exists only when ``DEMO_MODE`` is on, which a
+production configuration refuses.
 """
 
 from pathlib import Path
