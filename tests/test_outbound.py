@@ -189,7 +189,8 @@ def test_lookups_stuck_on_a_hanging_name_server_are_bounded(monkeypatch):
     Resolver(monkeypatch, "93.184.216.34")
     release = threading.Event()
     monkeypatch.setattr(socket, "getaddrinfo", lambda *a, **k: release.wait(10) and [])
-    monkeypatch.setattr(addresses, "_LOOKUPS", threading.BoundedSemaphore(2))
+    slots = threading.BoundedSemaphore(2)
+    monkeypatch.setattr(addresses, "_LOOKUPS", slots)
     monkeypatch.setattr(addresses, "MAX_LOOKUPS", 2)
     try:
         for _ in range(2):
@@ -201,6 +202,8 @@ def test_lookups_stuck_on_a_hanging_name_server_are_bounded(monkeypatch):
         assert time.monotonic() - started < 1
     finally:
         release.set()
+    for _ in range(2):  # the stuck lookups end and give their slots back
+        assert slots.acquire(timeout=5)
 
 
 @pytest.mark.parametrize("mode", ["big", "endless"])

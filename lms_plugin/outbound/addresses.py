@@ -138,7 +138,8 @@ def _resolve(host: str, port: int) -> list:
     :data:`MAX_LOOKUPS` of them at once.
     """
     found: dict = {}
-    if not _LOOKUPS.acquire(blocking=False):
+    slots = _LOOKUPS  # released by the lookup thread, however late it ends
+    if not slots.acquire(blocking=False):
         raise OutboundError(TIMEOUT, f"{host}: {MAX_LOOKUPS} name lookups in flight")
 
     def lookup():
@@ -147,7 +148,7 @@ def _resolve(host: str, port: int) -> list:
         except (OSError, UnicodeError) as error:
             found["error"] = error
         finally:
-            _LOOKUPS.release()  # when the resolver answers, however late
+            slots.release()
 
     worker = threading.Thread(target=lookup, name="lms_plugin-resolve", daemon=True)
     worker.start()
