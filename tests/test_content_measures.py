@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from lms_plugin.content import lint
+from lms_plugin.content import measures
 from lms_plugin.content.parse import load_yaml
 from lms_plugin.content.questions import Checker
 from lms_plugin.content.validate import validate_path
@@ -59,9 +59,9 @@ def add_items(course, *items: str) -> None:
 def test_key_length_rank_counts_longer_options():
     item, _ = load_yaml(single("q", [10, 30, 20, 5], key=2), "bank.yaml")
     (item,) = item
-    assert lint.key_length_rank(item) == (2, 4)
+    assert measures.key_length_rank(item) == (2, 4)
     tied, _ = load_yaml(single("q", [20, 20, 20, 5], key=1), "bank.yaml")
-    assert lint.key_length_rank(tied[0]) == (1, 4), "ties share the higher rank"
+    assert measures.key_length_rank(tied[0]) == (1, 4), "ties share the higher rank"
 
 
 def test_a_bank_keyed_on_the_second_longest_is_flagged(course):
@@ -117,7 +117,7 @@ def test_the_key_length_rank_uses_each_items_option_count(course):
 def test_ages_in_stems(stem, flagged):
     q, _ = load_yaml(f"id: q1\ntype: single\nstem: {stem}\n", "bank.yaml")
     c = Checker("bank.yaml")
-    lint.check_ages(c, q, "question 'q1'")
+    measures.check_ages(c, q, "question 'q1'")
     found = [p.message for p in c.problems]
     assert found == (
         [

@@ -4,7 +4,8 @@ Stages, in order, each a module of its own:
 
 ``parse``     files -> plain frozen data (``data.py``), no database; file and line kept
 ``validate``  plain data -> every :class:`~lms_plugin.content.data.Problem` at once
-            (``lint`` for item-writing rules, ``review`` for the review record)
+            (``lint`` for item-writing rules, ``measures`` for the bank measures
+            of --strict, ``review`` for the review record)
 ``render``    Markdown -> HTML (callouts, numbered citations), then ``sanitize``
 ``sanitize``  the one HTML allow-list (the only importer of bleach)
 ``publish``   one transaction of bulk upserts by stable id (the only stage that

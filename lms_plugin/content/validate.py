@@ -13,6 +13,7 @@ from dataclasses import field
 from pathlib import Path
 
 from lms_plugin.content import lint
+from lms_plugin.content import measures
 from lms_plugin.content import review
 from lms_plugin.content.data import Assets
 from lms_plugin.content.data import Course
@@ -167,7 +168,7 @@ def _check_references(
             )
         review.check_date(r, ref.data, "accessed", f"reference '{ref.key}'")
         if strict:
-            lint.check_reference_source(r, ref)
+            measures.check_reference_source(r, ref)
         c.problems += r.problems
     return usable
 
@@ -393,8 +394,8 @@ def _check_bank(m: _ModuleCheck) -> None:
         )
     if m.strict and m.module.questions:
         bank = m.checker(m.module.paths["bank.yaml"])
-        lint.check_key_length_ranks(bank, [q.data for q in m.module.questions])
-        lint.check_extreme_words(bank, [q.data for q in m.module.questions])
+        measures.check_key_length_ranks(bank, [q.data for q in m.module.questions])
+        measures.check_extreme_words(bank, [q.data for q in m.module.questions])
     for objective, line in m.objectives.items():
         if m.pool[objective] < 2:
             m.checker(m.module.paths["module.yaml"]).error(
@@ -406,10 +407,10 @@ def _check_bank(m: _ModuleCheck) -> None:
 
 def _measure_question(c: Checker, q: Node, qid: str) -> None:
     """The per-item release measures (``--strict``): ages stated in stems."""
-    lint.check_ages(c, q, f"question '{qid or '?'}'")
+    measures.check_ages(c, q, f"question '{qid or '?'}'")
     relevant = q.get("age_relevant") is True  # a set's flag covers its children
     for child in children(q):
-        lint.check_ages(c, child, f"question '{child.get('id')}'", relevant)
+        measures.check_ages(c, child, f"question '{child.get('id')}'", relevant)
 
 
 def _check_question(
@@ -561,7 +562,7 @@ def _check_draw(m: _ModuleCheck, c: Checker, quiz: Node) -> None:
                 f"{m.pool[objective]}",
             )
         elif m.strict:
-            lint.check_pool_depth(c, line, objective, m.pool[objective], count)
+            measures.check_pool_depth(c, line, objective, m.pool[objective], count)
     for objective in m.objectives:
         if objective not in drawn:
             c.warn(draw.line, f"objective '{objective}' is never drawn in the quiz")
