@@ -72,13 +72,9 @@ def _may_refetch(cached: ToolKeySet) -> bool:
 def _fetch(jwks_url: str) -> ToolKeySet:
     """GET the tool's JWKS and store it."""
     try:
-        with outbound.client(
-            USER_AGENT, deadline=FETCH_TIMEOUT, max_bytes=MAX_JWKS_BYTES
-        ) as http:
-            response = http.get(jwks_url)
-        if response.status_code != 200:
-            raise outbound.unusable(f"GET {jwks_url}: HTTP {response.status_code}")
-        jwks = response.json()
+        jwks = outbound.get_json(
+            jwks_url, USER_AGENT, deadline=FETCH_TIMEOUT, max_bytes=MAX_JWKS_BYTES
+        )
     except (outbound.OutboundError, ValueError) as error:
         raise ToolJwtError(
             f"could not fetch the tool's JWKS from {jwks_url}: {error}",

@@ -56,13 +56,9 @@ def fetch_key_set(url: str) -> dict:
     """Fetch a platform JWKS, store it for every worker, and return it."""
     log.info("fetching platform key set %s", url)
     try:
-        with outbound.client(
-            USER_AGENT, deadline=FETCH_TIMEOUT, max_bytes=MAX_KEY_SET_BYTES
-        ) as http:
-            response = http.get(url)
-        if response.status_code != 200:
-            raise outbound.unusable(f"GET {url}: HTTP {response.status_code}")
-        key_set = response.json()
+        key_set = outbound.get_json(
+            url, USER_AGENT, deadline=FETCH_TIMEOUT, max_bytes=MAX_KEY_SET_BYTES
+        )
     except (outbound.OutboundError, ValueError) as error:
         # The reason goes to the log; the launch page says less.
         log.warning("platform key set %s not fetched: %s", url, error)

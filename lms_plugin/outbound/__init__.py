@@ -71,6 +71,7 @@ __all__ = [
     "Policy",
     "Response",
     "client",
+    "get_json",
     "init_app",
     "parse_networks",
     "unusable",
@@ -100,6 +101,19 @@ def client(
         max_bytes=max_bytes or int(config["OUTBOUND_MAX_BYTES"]),
         slots=state["registration_slots"] if registration else None,
     )
+
+
+def get_json(url: str, user_agent: str, *, deadline: float, max_bytes: int) -> object:
+    """GET ``url`` and return its JSON; only a 200 answer counts.
+
+    :class:`OutboundError` for any failure or another status; ``ValueError``
+    (``safejson.JsonLimitError``) when the answer is not JSON within the limits.
+    """
+    with client(user_agent, deadline=deadline, max_bytes=max_bytes) as http:
+        response = http.get(url)
+    if response.status_code != 200:
+        raise unusable(f"GET {url}: HTTP {response.status_code}")
+    return response.json()
 
 
 def init_app(app: Flask) -> None:
