@@ -32,9 +32,9 @@ sys.path.insert(0, str(ROOT))
 
 from lms_plugin import create_app  # noqa: E402
 from lms_plugin.db import database  # noqa: E402
-from lms_plugin.lti import keys  # noqa: E402
-from lms_plugin.lti.ags import SCORE_TYPE  # noqa: E402
-from lms_plugin.lti.ags import scores_url  # noqa: E402
+from lms_plugin.lti.registration import keys  # noqa: E402
+from lms_plugin.lti.services.ags import SCORE_TYPE  # noqa: E402
+from lms_plugin.lti.services.ags import scores_url  # noqa: E402
 from lms_plugin.models.lti import LtiContext  # noqa: E402
 from lms_plugin.models.lti import LtiDeployment  # noqa: E402
 from lms_plugin.models.lti import LtiMembership  # noqa: E402

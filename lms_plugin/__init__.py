@@ -34,15 +34,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     from lms_plugin import outbound
     from lms_plugin import passback
     from lms_plugin import security
-    from lms_plugin import urls
-    from lms_plugin.lti import registration_views
+    from lms_plugin import url_cache
 
     edge.init_app(app)  # before any route: bounds <int:>; checks run first
     demo.init_app(app)  # refuses production configs before any DB is touched
     db.init_app(app)
     errors.init_app(app)
     outbound.init_app(app)
-    urls.init_app(app)
+    url_cache.init_app(app)
     numbers.init_app(app)
     csrf.init_app(app)
     security.init_app(app)
@@ -51,7 +50,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     lti.init_app(app)
     content.init_app(app)  # after db.init_app: publishes into the migrated database
     assets.init_app(app)
-    registration_views.init_app(app)
     passback.init_app(app)
     learner.init_app(app)  # after lti.init_app: sets the resource-link landing
     instructor.init_app(app)

@@ -1,6 +1,6 @@
 """Who is signed in, and in which course context: flask-login and role checks.
 
-A user signs in only through a valid LTI launch (``lms_plugin.lti.launch``), which
+A user signs in only through a valid LTI launch (``lms_plugin.lti.launch.flow``), which
 also stores the launch's context in the session. Role checks look at the user's
 membership in *that* context only, so a launch in one course never opens another.
 """

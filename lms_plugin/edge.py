@@ -24,7 +24,7 @@ What Werkzeug gives a view, and so what is checked here:
   body is parsed by :mod:`lms_plugin.safejson` and every string checked.
 
 An id_token is a form field in base64, so its decoded claims are checked where
-they are decoded (``lms_plugin.lti.adapter``), with :func:`find_unstorable`.
+they are decoded (``lms_plugin.lti.launch.adapter``), with :func:`find_unstorable`.
 """
 
 import re

@@ -82,8 +82,8 @@ def refresh_roster():
 
 
 def _sync_roster(quiet: bool) -> None:
-    from lms_plugin.lti.nrps import RosterError
-    from lms_plugin.lti.nrps import sync_roster
+    from lms_plugin.lti.services.nrps import RosterError
+    from lms_plugin.lti.services.nrps import sync_roster
 
     try:
         result = sync_roster(g.context)

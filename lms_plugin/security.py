@@ -9,7 +9,7 @@ registrations at most every ``_TTL`` seconds (derived data, safe to hold).
 A response served over https (``request.is_secure``, after ProxyFix) carries
 ``Strict-Transport-Security`` for ``HSTS_MAX_AGE`` seconds; plain http never
 does. ``Cache-Control: no-store`` on signed-in pages is the session's business
-(``lms_plugin.lti.cookies``), since only it knows whether the cookie was set.
+(``lms_plugin.lti.launch.cookies``), since only it knows whether the cookie was set.
 """
 
 import logging

@@ -22,12 +22,12 @@ from urllib.parse import urlsplit
 import jwt
 from jwt.algorithms import RSAAlgorithm
 
-from lms_plugin.lti.ags import CONTAINER_TYPE
-from lms_plugin.lti.ags import LINEITEM_TYPE
-from lms_plugin.lti.ags import SCOPE_LINEITEM
-from lms_plugin.lti.ags import SCOPE_LINEITEM_READONLY
-from lms_plugin.lti.ags import SCOPE_SCORE
-from lms_plugin.lti.ags import SCORE_TYPE
+from lms_plugin.lti.services.ags import CONTAINER_TYPE
+from lms_plugin.lti.services.ags import LINEITEM_TYPE
+from lms_plugin.lti.services.ags import SCOPE_LINEITEM
+from lms_plugin.lti.services.ags import SCOPE_LINEITEM_READONLY
+from lms_plugin.lti.services.ags import SCOPE_SCORE
+from lms_plugin.lti.services.ags import SCORE_TYPE
 
 ALL_SCOPES = [SCOPE_LINEITEM, SCOPE_LINEITEM_READONLY, SCOPE_SCORE]
 

@@ -20,7 +20,7 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request
 from werkzeug.wrappers import Response
 
-from lms_plugin.lti import consent
+from lms_plugin.lti.registration import consent
 
 TOOL = "http://localhost"  # the test client's host
 ORIGIN = {"Origin": TOOL}

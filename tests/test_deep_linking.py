@@ -10,7 +10,7 @@ import pytest
 
 from lms_plugin.db import database
 from lms_plugin.lti import claims as c
-from lms_plugin.lti import keys
+from lms_plugin.lti.registration import keys
 from lms_plugin.models.lti import LtiResourceLink
 from tests.lti_platform import DROP
 from tests.lti_platform import INSTITUTION_STUDENT

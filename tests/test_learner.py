@@ -284,7 +284,7 @@ def _section_list_items(html: str) -> list[str]:
 def test_section_list_links_each_section_with_its_state(app, module):
     from flask import url_for
 
-    from lms_plugin.fragments import section_list
+    from lms_plugin.learner.html import section_list
     from lms_plugin.progress import DONE
     from lms_plugin.progress import NOT_OPENED
     from lms_plugin.progress import OPENED
@@ -322,9 +322,9 @@ def test_section_list_links_each_section_with_its_state(app, module):
 def test_crumbs_state_labels_and_the_instructor_note(app, module):
     from types import SimpleNamespace
 
-    from lms_plugin.fragments import crumbs
-    from lms_plugin.fragments import instructor_note
-    from lms_plugin.fragments import state_label
+    from lms_plugin.learner.html import crumbs
+    from lms_plugin.learner.html import instructor_note
+    from lms_plugin.learner.html import state_label
 
     with app.test_request_context():
         here = str(crumbs(module, "Risks & <benefits>", "Quiz"))
@@ -359,7 +359,7 @@ def test_crumbs_state_labels_and_the_instructor_note(app, module):
 def test_url_gives_what_url_for_gives_wherever_the_app_is_mounted(app):
     from flask import url_for
 
-    from lms_plugin.urls import url
+    from lms_plugin.url_cache import url
 
     calls = [
         ("learner.page", {"slug": "m01", "page_slug": "p 1/ü"}),

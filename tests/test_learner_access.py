@@ -3,7 +3,7 @@
 import pytest
 
 from lms_plugin.db import database
-from lms_plugin.learner import bp
+from lms_plugin.learner.views import bp
 from lms_plugin.models.progress import QuizAttempt
 from tests.factories import make_quiz_module
 from tests.learner_helpers import SLUG

@@ -6,7 +6,7 @@ import datetime
 import pytest
 
 from lms_plugin.db import database
-from lms_plugin.lti import keys
+from lms_plugin.lti.registration import keys
 from lms_plugin.models.lti import PlatformKeySet
 from lms_plugin.models.lti import ToolKey
 from tests.lti_platform import PlatformServer

@@ -172,8 +172,8 @@ def test_a_new_launch_replaces_the_session_context(client, platform):
 
 
 def test_saved_launch_can_be_loaded_by_later_requests(app, client, platform):
-    from lms_plugin.lti.adapter import load_launch
-    from lms_plugin.lti.services import ToolServiceConnector
+    from lms_plugin.lti.launch.adapter import load_launch
+    from lms_plugin.lti.services.connector import ToolServiceConnector
 
     launch(client, platform, ags={"scope": [], "lineitems": "https://p/li"})
     with client.session_transaction() as session:

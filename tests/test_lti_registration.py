@@ -5,8 +5,8 @@ import socket
 
 import pytest
 
-from lms_plugin.lti import platforms
-from lms_plugin.lti import registration_views
+from lms_plugin.lti.registration import platforms
+from lms_plugin.lti.registration import views as registration_views
 from lms_plugin.models.lti import LtiDeployment
 from lms_plugin.models.lti import LtiRegistration
 from tests.registration_platform import ORIGIN

@@ -99,7 +99,7 @@ def _count(model) -> int:
 @pytest.mark.parametrize("make_token", BAD_TOKENS.values(), ids=BAD_TOKENS.keys())
 def test_known_bad_launch_is_refused(client, platform, make_token, caplog):
     state, nonce = start_login(client, platform)
-    with caplog.at_level(logging.WARNING, logger="lms_plugin.lti.views"):
+    with caplog.at_level(logging.WARNING, logger="lms_plugin.lti.launch.views"):
         response = post_launch(client, state, make_token(platform, nonce))
     _assert_refused(response)
     assert any("LTI launch rejected" in r.getMessage() for r in caplog.records)

@@ -5,8 +5,8 @@ import jwt
 import pytest
 
 from lms_plugin.db import database
-from lms_plugin.lti.services import ToolServiceConnector
-from lms_plugin.lti.tool_config import DbRegistration
+from lms_plugin.lti.registration.tool_config import DbRegistration
+from lms_plugin.lti.services.connector import ToolServiceConnector
 from lms_plugin.models.lti import LtiRegistration
 from lms_plugin.models.lti import ServiceToken
 from tests.lti_platform import PlatformServer

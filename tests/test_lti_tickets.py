@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from lms_plugin.db import database
-from lms_plugin.lti import tickets
+from lms_plugin.lti.launch import tickets
 from lms_plugin.models.lti import LaunchState
 from lms_plugin.models.lti import LtiRegistration
 from lms_plugin.models.lti import LtiResourceLink

@@ -14,9 +14,9 @@ from werkzeug.wrappers import Response
 
 from lms_plugin.db import database
 from lms_plugin.lti import claims as c
-from lms_plugin.lti.nrps import SCOPE
-from lms_plugin.lti.nrps import RosterError
-from lms_plugin.lti.nrps import sync_roster
+from lms_plugin.lti.services.nrps import SCOPE
+from lms_plugin.lti.services.nrps import RosterError
+from lms_plugin.lti.services.nrps import sync_roster
 from lms_plugin.models.lti import LtiContext
 from lms_plugin.models.lti import LtiMembership
 from lms_plugin.models.lti import User
@@ -311,7 +311,7 @@ def test_the_stock_pylti1p3_paging_would_lose_the_mixed_case_pages(
     app, client, nrps, monkeypatch
 ):
     """The mixed-case cursors above really catch pylti1p3's lower-casing bug."""
-    from lms_plugin.lti.services import ToolServiceConnector
+    from lms_plugin.lti.services.connector import ToolServiceConnector
 
     stock = ToolServiceConnector.__bases__[0].make_service_request
     monkeypatch.setattr(ToolServiceConnector, "make_service_request", stock)

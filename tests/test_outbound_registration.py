@@ -17,12 +17,12 @@ import requests
 
 from lms_plugin import outbound
 from lms_plugin.db import database
-from lms_plugin.lti.adapter import ToolMessageLaunch
-from lms_plugin.lti.ags import AgsClient
-from lms_plugin.lti.ags import AgsError
-from lms_plugin.lti.platform_keys import PlatformKeyError
-from lms_plugin.lti.platform_keys import fetch_key_set
-from lms_plugin.lti.services import ToolServiceConnector
+from lms_plugin.lti.launch.adapter import ToolMessageLaunch
+from lms_plugin.lti.registration.platform_keys import PlatformKeyError
+from lms_plugin.lti.registration.platform_keys import fetch_key_set
+from lms_plugin.lti.services.ags import AgsClient
+from lms_plugin.lti.services.ags import AgsError
+from lms_plugin.lti.services.connector import ToolServiceConnector
 from tests.browser import LiveServer
 from tests.outbound_servers import STUB_HOST
 from tests.outbound_servers import Misbehaving

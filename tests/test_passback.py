@@ -12,11 +12,11 @@ import socket
 import pytest
 
 from lms_plugin.db import database
-from lms_plugin.lti import keys
-from lms_plugin.lti.ags import CANVAS_SUBMISSION
-from lms_plugin.lti.ags import SCOPE_SCORE
-from lms_plugin.lti.ags import parse_retry_after
-from lms_plugin.lti.ags import scores_url
+from lms_plugin.lti.registration import keys
+from lms_plugin.lti.services.ags import CANVAS_SUBMISSION
+from lms_plugin.lti.services.ags import SCOPE_SCORE
+from lms_plugin.lti.services.ags import parse_retry_after
+from lms_plugin.lti.services.ags import scores_url
 from lms_plugin.models.lti import LtiResourceLink
 from lms_plugin.models.lti import ServiceToken
 from lms_plugin.models.lti import ToolKey

@@ -3,7 +3,7 @@
 import pytest
 
 from lms_plugin.db import database
-from lms_plugin.lti import keys
+from lms_plugin.lti.registration import keys
 from lms_plugin.models.lti import LtiRegistration
 from lms_plugin.models.passback import PENDING
 from lms_plugin.models.passback import SENT

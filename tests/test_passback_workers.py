@@ -8,7 +8,7 @@ import time
 import pytest
 
 from lms_plugin.db import database
-from lms_plugin.lti import keys
+from lms_plugin.lti.registration import keys
 from lms_plugin.models.passback import SENDING
 from lms_plugin.models.passback import SENT
 from lms_plugin.passback.sender import Sender

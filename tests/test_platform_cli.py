@@ -214,7 +214,7 @@ def test_activate_unknown_or_ambiguous_deployment_fails(runner):
 
 def test_readme_documents_platform_commands_and_settings():
     from lms_plugin.config import PROJECT_ROOT
-    from lms_plugin.lti.platform_cli import platform_cli
+    from lms_plugin.lti.registration.cli import platform_cli
 
     readme = (PROJECT_ROOT / "README.md").read_text()
     for name in platform_cli.commands:

@@ -11,9 +11,9 @@ import re
 import pytest
 
 from lms_plugin import security
-from lms_plugin.lti import consent
-from lms_plugin.lti.platforms import PlatformSettings
-from lms_plugin.lti.platforms import propose_platform
+from lms_plugin.lti.registration import consent
+from lms_plugin.lti.registration.platforms import PlatformSettings
+from lms_plugin.lti.registration.platforms import propose_platform
 from lms_plugin.models.lti import LtiRegistration
 from lms_plugin.models.lti import LtiRegistrationChange
 from lms_plugin.models.lti import RegistrationInvite
@@ -286,9 +286,9 @@ def test_cli_invite_needs_the_tool_s_public_url(runner):
 
 
 def test_an_inactive_registration_gets_no_service_call(app):
-    from lms_plugin.lti.services import RegistrationInactive
-    from lms_plugin.lti.services import ToolServiceConnector
-    from lms_plugin.lti.tool_config import DbRegistration
+    from lms_plugin.lti.registration.tool_config import DbRegistration
+    from lms_plugin.lti.services.connector import RegistrationInactive
+    from lms_plugin.lti.services.connector import ToolServiceConnector
 
     row = TestPlatform().register()
     row.is_active = False

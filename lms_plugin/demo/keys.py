@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
 from lms_plugin.demo.models import PlatformKey
-from lms_plugin.lti.keys import jwk_thumbprint
+from lms_plugin.lti.registration.keys import jwk_thumbprint
 
 
 def ensure_key() -> PlatformKey:

@@ -1,7 +1,7 @@
 """The demo platform's registration with the tool, made by LTI Dynamic Registration.
 
 ``register_over_http`` runs the tool's own Dynamic Registration code
-(``lms_plugin.lti.registration.register_with_platform``) against the demo's
+(``lms_plugin.lti.registration.dynamic.register_with_platform``) against the demo's
 OpenID configuration over real HTTP, with a one-time registration token, once
 the server listens. Like any LMS it needs an administrator's consent: the demo,
 being the tool's operator too, mints its own single-use invite for its issuer.
@@ -16,9 +16,9 @@ from lms_plugin.db import database
 from lms_plugin.demo.dynamic_registration import registration_token
 from lms_plugin.demo.models import Registration
 from lms_plugin.demo.models import demo_database
-from lms_plugin.lti.consent import create_invite
-from lms_plugin.lti.registration import Policy
-from lms_plugin.lti.registration import register_with_platform
+from lms_plugin.lti.registration.consent import create_invite
+from lms_plugin.lti.registration.dynamic import Policy
+from lms_plugin.lti.registration.dynamic import register_with_platform
 from lms_plugin.models.lti import LtiDeployment
 from lms_plugin.models.lti import LtiRegistration
 

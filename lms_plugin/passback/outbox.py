@@ -19,7 +19,7 @@ from peewee import fn
 
 from lms_plugin.db import database
 from lms_plugin.db import is_postgres
-from lms_plugin.lti.ags import CANVAS_SUBMISSION
+from lms_plugin.lti.services.ags import CANVAS_SUBMISSION
 from lms_plugin.models.lti import LtiContext
 from lms_plugin.models.lti import LtiDeployment
 from lms_plugin.models.lti import LtiMembership

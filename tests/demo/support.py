@@ -20,8 +20,8 @@ from lms_plugin.db import database
 from lms_plugin.demo.models import Registration
 from lms_plugin.demo.models import demo_database
 from lms_plugin.demo.oauth import ASSERTION_TYPE
-from lms_plugin.lti.platforms import PlatformSettings
-from lms_plugin.lti.platforms import save_platform
+from lms_plugin.lti.registration.platforms import PlatformSettings
+from lms_plugin.lti.registration.platforms import save_platform
 
 BASE = "http://localhost"
 ISSUER = f"{BASE}/demo"

@@ -15,7 +15,7 @@ from selenium.webdriver.support import expected_conditions
 
 from lms_plugin.db import database
 from lms_plugin.demo.registration import register_over_http
-from lms_plugin.lti.nrps import sync_roster
+from lms_plugin.lti.services.nrps import sync_roster
 from lms_plugin.models.content import QuestionVersion
 from lms_plugin.models.lti import LtiContext
 from lms_plugin.models.lti import LtiMembership

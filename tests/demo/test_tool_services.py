@@ -1,6 +1,7 @@
-"""The tool's own service client (lms_plugin.lti.services) against the demo LMS
-over real HTTP: its client assertion, verified with the tool's JWKS fetched from
-/lti/jwks, gets a token; NRPS pages are followed; a score lands in the gradebook."""
+"""The tool's own service client (lms_plugin.lti.services.connector) against the
+demo LMS over real HTTP: its client assertion, verified with the tool's JWKS fetched
+from /lti/jwks, gets a token; NRPS pages are followed; a score lands in the
+gradebook."""
 
 import datetime
 import json
@@ -10,8 +11,8 @@ import requests
 
 from lms_plugin.db import database
 from lms_plugin.demo.registration import register_over_http
-from lms_plugin.lti.services import ToolServiceConnector
-from lms_plugin.lti.tool_config import DbRegistration
+from lms_plugin.lti.registration.tool_config import DbRegistration
+from lms_plugin.lti.services.connector import ToolServiceConnector
 from lms_plugin.models.lti import LtiRegistration
 from tests.browser import LiveServer
 from tests.demo.support import LINEITEM

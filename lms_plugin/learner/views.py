@@ -3,12 +3,11 @@
 Blueprint ``learner`` under ``/learn``. Every URL needs a launch session; data is
 always the signed-in user's own, in the launch's context (``scope``): an attempt
 of another user or another context is a 404, never a 403 that would confirm it
-exists. Views load, call one function of :mod:`lms_plugin.learner_views` or
+exists. Views load, call one function of :mod:`lms_plugin.learner.pages` or
 :mod:`lms_plugin.progress`, and render.
 """
 
 from flask import Blueprint
-from flask import Flask
 from flask import flash
 from flask import g
 from flask import redirect
@@ -21,8 +20,6 @@ from peewee import JOIN
 from peewee import Alias
 from peewee import fn
 
-from lms_plugin import fragments
-from lms_plugin import learner_views
 from lms_plugin import progress
 from lms_plugin.auth import SESSION_CONTEXT_ID
 from lms_plugin.auth import SESSION_LAUNCH_ID
@@ -36,6 +33,7 @@ from lms_plugin.auth import login_manager
 from lms_plugin.db import Param
 from lms_plugin.db import Prepared
 from lms_plugin.errors import LmsError
+from lms_plugin.learner import pages
 from lms_plugin.lti.claims import CLAIM_CUSTOM
 from lms_plugin.models.content import Course
 from lms_plugin.models.content import Module
@@ -84,9 +82,9 @@ def landing(link: LtiResourceLink) -> str:
 
 def _launch_data() -> dict:
     """The claims of this session's launch: this request's, or from the cache."""
-    from lms_plugin.lti.adapter import PROTOCOL_ERRORS
-    from lms_plugin.lti.adapter import load_launch
-    from lms_plugin.lti.launch import LAUNCH_DATA_KEY
+    from lms_plugin.lti.launch.adapter import PROTOCOL_ERRORS
+    from lms_plugin.lti.launch.adapter import load_launch
+    from lms_plugin.lti.launch.flow import LAUNCH_DATA_KEY
 
     if LAUNCH_DATA_KEY in g:  # the launch this very request validated
         return g.get(LAUNCH_DATA_KEY)
@@ -286,7 +284,7 @@ def unbound():
 def module_page(slug):
     """The module's overview: objectives, time, sections and progress."""
     module, version = _module(slug)
-    view = learner_views.module_view(module, version)
+    view = pages.module_view(module, version)
     return render_template("learner/module.html", **view)
 
 
@@ -294,7 +292,7 @@ def module_page(slug):
 def page(slug, page_slug):
     """One section of the module; the visit is recorded."""
     module, version = _module(slug)
-    view = learner_views.page_view(current_user, g.context, module, version, page_slug)
+    view = pages.page_view(current_user, g.context, module, version, page_slug)
     if view is None:
         raise NotFound("This module has no section at this address.")
     return render_template("learner/page.html", **view)
@@ -304,7 +302,7 @@ def page(slug, page_slug):
 def complete_page(slug, page_slug):
     """Mark a section complete and go on to the next one (or the quiz)."""
     module, version = _module(slug)
-    target = learner_views.complete_page(
+    target = pages.complete_page(
         current_user, g.context, module, version, page_slug, _launched_link()
     )
     if target is None:
@@ -326,7 +324,7 @@ def quiz(slug):
     module, version = _module(slug, standing=False)
     if not version.quiz:
         raise NotFound("This module has no quiz.")
-    view = learner_views.quiz_view(current_user, g.context, module, version)
+    view = pages.quiz_view(current_user, g.context, module, version)
     template = "learner/attempt.html" if view.get("attempt") else "learner/quiz.html"
     return render_template(template, **view, new_key=progress.new_attempt_key())
 
@@ -367,15 +365,5 @@ def attempt(attempt_id):
     row = _own_attempt(attempt_id)
     if row.status != "submitted":
         return redirect(url_for("learner.quiz", slug=row.module.slug), code=303)
-    view = learner_views.result_view(row, g.context)
+    view = pages.result_view(row, g.context)
     return render_template("learner/result.html", **view)
-
-
-def init_app(app: Flask) -> None:
-    """Register the learner pages and make them the landing of resource links."""
-    from lms_plugin.lti import set_resource_landing
-
-    app.register_blueprint(bp)
-    for name in ("crumbs", "instructor_note", "section_list", "state_label"):
-        app.add_template_global(getattr(fragments, name), name)
-    set_resource_landing(app, landing)

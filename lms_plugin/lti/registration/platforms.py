@@ -2,7 +2,7 @@
 
 One place writes ``LtiRegistration`` and ``LtiDeployment`` rows for both ways a
 platform arrives: an admin's ``lms-plugin platform add`` and LTI Dynamic
-Registration (``lti/registration.py``). A Dynamic Registration never changes a
+Registration (``dynamic.py``). A Dynamic Registration never changes a
 registration the tool already trusts: a change to its endpoints or family is
 held as an ``LtiRegistrationChange`` until an administrator accepts it.
 Nothing here knows about Flask requests.

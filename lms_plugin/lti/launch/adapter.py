@@ -33,12 +33,12 @@ from pylti1p3.exception import OIDCException
 from lms_plugin import safejson
 from lms_plugin.edge import find_unstorable
 from lms_plugin.errors import LaunchError
-from lms_plugin.lti import storage
-from lms_plugin.lti.cookies import IframeCookieService
-from lms_plugin.lti.platform_keys import PlatformKeyError
-from lms_plugin.lti.platform_keys import fetch_key_set
-from lms_plugin.lti.platform_keys import platform_public_key
-from lms_plugin.lti.tool_config import DbToolConf
+from lms_plugin.lti.launch import storage
+from lms_plugin.lti.launch.cookies import IframeCookieService
+from lms_plugin.lti.registration.platform_keys import PlatformKeyError
+from lms_plugin.lti.registration.platform_keys import fetch_key_set
+from lms_plugin.lti.registration.platform_keys import platform_public_key
+from lms_plugin.lti.registration.tool_config import DbToolConf
 
 #: Seconds between our login redirect and the platform's launch POST.
 LOGIN_LIFETIME = 600
@@ -360,7 +360,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         return fetch_key_set(key_set_url)
 
     def get_service_connector(self):
-        from lms_plugin.lti.services import ToolServiceConnector
+        from lms_plugin.lti.services.connector import ToolServiceConnector
 
         return ToolServiceConnector(self._registration)
 

@@ -14,10 +14,10 @@ from lms_plugin import csrf
 from lms_plugin.auth import SESSION_CONTEXT_ID
 from lms_plugin.auth import SESSION_RESOURCE_LINK_ID
 from lms_plugin.errors import LaunchError
-from lms_plugin.lti import keys
-from lms_plugin.lti import resume as resume_flow
-from lms_plugin.lti.launch import handle_launch
-from lms_plugin.lti.launch import start_login
+from lms_plugin.lti.launch import resume as resume_flow
+from lms_plugin.lti.launch.flow import handle_launch
+from lms_plugin.lti.launch.flow import start_login
+from lms_plugin.lti.registration import keys
 from lms_plugin.models.lti import LtiContext
 from lms_plugin.models.lti import LtiMembership
 from lms_plugin.models.lti import LtiResourceLink

@@ -27,15 +27,15 @@ from lms_plugin.db import upsert
 from lms_plugin.errors import LaunchError
 from lms_plugin.lti import claims
 from lms_plugin.lti import roles
-from lms_plugin.lti import storage
-from lms_plugin.lti import tickets
-from lms_plugin.lti.adapter import PROTOCOL_ERRORS
-from lms_plugin.lti.adapter import PlatformStorageNeeded
-from lms_plugin.lti.adapter import ToolMessageLaunch
-from lms_plugin.lti.adapter import build_launch
-from lms_plugin.lti.adapter import build_login
-from lms_plugin.lti.adapter import origin_of
-from lms_plugin.lti.adapter import platform_storage_keys
+from lms_plugin.lti.launch import storage
+from lms_plugin.lti.launch import tickets
+from lms_plugin.lti.launch.adapter import PROTOCOL_ERRORS
+from lms_plugin.lti.launch.adapter import PlatformStorageNeeded
+from lms_plugin.lti.launch.adapter import ToolMessageLaunch
+from lms_plugin.lti.launch.adapter import build_launch
+from lms_plugin.lti.launch.adapter import build_login
+from lms_plugin.lti.launch.adapter import origin_of
+from lms_plugin.lti.launch.adapter import platform_storage_keys
 from lms_plugin.models.lti import LtiContext
 from lms_plugin.models.lti import LtiMembership
 from lms_plugin.models.lti import LtiResourceLink
@@ -173,14 +173,14 @@ def dispatch(message_launch: ToolMessageLaunch, link: LtiResourceLink | None):
 
 def handle_deep_linking_launch(message_launch: ToolMessageLaunch):
     """Open the module picker for a deep-linking launch (``deep_linking.py``)."""
-    from lms_plugin.lti import deep_linking
+    from lms_plugin.lti.deep_linking import flow as deep_linking
 
     return deep_linking.start(message_launch)
 
 
 def bind_link_from_launch(link: LtiResourceLink, data: dict) -> None:
     """Bind an unbound link to the module its custom ``module_id`` names."""
-    from lms_plugin.lti import deep_linking
+    from lms_plugin.lti.deep_linking import flow as deep_linking
 
     deep_linking.bind_from_launch(link, data)
 

@@ -4,7 +4,7 @@ Spec: 1EdTech LTI Dynamic Registration 1.0, https://www.imsglobal.org/spec/lti-d
 (as Moodle 3.10+ and Canvas implement it; Canvas: ``doc/api/registration.md``).
 
 0. An administrator consents: ``lms-plugin platform invite`` prints
-   ``/lti/register/<secret>`` (``lti/consent.py``), or the platform's origin is on
+   ``/lti/register/<secret>`` (``consent.py``), or the platform's origin is on
    ``LTI_REGISTRATION_ALLOWED_ISSUERS``. :func:`consent_for` checks it before
    the tool fetches anything.
 1. The platform opens the invite's URL with ``?openid_configuration=…`` and
@@ -19,7 +19,7 @@ Spec: 1EdTech LTI Dynamic Registration 1.0, https://www.imsglobal.org/spec/lti-d
    (``platforms.propose_platform``).
 
 Network code and storage live here; the Flask views are in
-``registration_views.py``.
+``views.py``.
 """
 
 import json
@@ -30,14 +30,14 @@ from urllib.parse import urlsplit
 from lms_plugin import outbound
 from lms_plugin.db import database
 from lms_plugin.errors import LmsError
-from lms_plugin.lti import consent
-from lms_plugin.lti.platforms import PlatformError
-from lms_plugin.lti.platforms import PlatformSettings
-from lms_plugin.lti.platforms import check_identifier
-from lms_plugin.lti.platforms import check_url
-from lms_plugin.lti.platforms import origin_of
-from lms_plugin.lti.platforms import propose_platform
-from lms_plugin.lti.platforms import validate_settings
+from lms_plugin.lti.registration import consent
+from lms_plugin.lti.registration.platforms import PlatformError
+from lms_plugin.lti.registration.platforms import PlatformSettings
+from lms_plugin.lti.registration.platforms import check_identifier
+from lms_plugin.lti.registration.platforms import check_url
+from lms_plugin.lti.registration.platforms import origin_of
+from lms_plugin.lti.registration.platforms import propose_platform
+from lms_plugin.lti.registration.platforms import validate_settings
 from lms_plugin.models.lti import LtiRegistration
 from lms_plugin.models.lti import RegistrationInvite
 
@@ -152,6 +152,15 @@ class Policy:
     def check_url(self, url: str, what: str) -> str:
         """Check one platform URL under this policy (400 on failure)."""
         return check_url(url, what, allow_http_localhost=self.allow_http_localhost)
+
+
+def policy_for(app) -> Policy:
+    """The registration policy from ``app``'s configuration."""
+    allow_http = app.config["LTI_ALLOW_HTTP_LOCALHOST"] or app.debug or app.testing
+    return Policy(
+        allow_http_localhost=bool(allow_http),
+        allowed_issuers=tuple(app.config["LTI_REGISTRATION_ALLOWED_ISSUERS"] or ()),
+    )
 
 
 def consent_for(

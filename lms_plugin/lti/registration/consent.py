@@ -21,8 +21,8 @@ import logging
 import secrets
 
 from lms_plugin.errors import LmsError
-from lms_plugin.lti.platforms import check_url
-from lms_plugin.lti.platforms import origin_of
+from lms_plugin.lti.registration.platforms import check_url
+from lms_plugin.lti.registration.platforms import origin_of
 from lms_plugin.models.lti import RegistrationInvite
 from lms_plugin.models.lti import utcnow
 

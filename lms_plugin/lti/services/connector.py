@@ -17,7 +17,7 @@ from pylti1p3.exception import LtiServiceException
 from pylti1p3.service_connector import ServiceConnector
 
 from lms_plugin import outbound
-from lms_plugin.lti.platform_keys import USER_AGENT
+from lms_plugin.lti.registration.platform_keys import USER_AGENT
 from lms_plugin.models.lti import ServiceToken
 from lms_plugin.models.lti import utcnow
 

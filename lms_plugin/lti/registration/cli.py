@@ -1,6 +1,9 @@
-"""``lms-plugin platform …``: register LMSs, invite them, accept what they change.
+"""``lms-plugin platform …`` and ``lms-plugin keys …``: platforms, invites, tool keys.
 
-Thin wrappers over ``lti/platforms.py`` and ``lti/consent.py``: ``add`` by hand;
+``platform`` registers LMSs, invites them and accepts what they change;
+``keys`` lists and rotates the tool's signing keys (published at ``/lti/jwks``).
+
+Thin wrappers over ``platforms.py``, ``consent.py`` and ``keys.py``: ``add`` by hand;
 ``invite``/``invites``/``revoke-invite`` for Dynamic Registration consent;
 ``accept``/``reject`` for registration changes held as pending; deployments.
 Every bad input is a one-line error and a non-zero exit, with the database
@@ -14,23 +17,25 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from lms_plugin.db import database
 from lms_plugin.errors import LmsError
-from lms_plugin.lti import consent
-from lms_plugin.lti.platforms import FAMILIES
-from lms_plugin.lti.platforms import PlatformError
-from lms_plugin.lti.platforms import PlatformSettings
-from lms_plugin.lti.platforms import accept_change
-from lms_plugin.lti.platforms import change_settings
-from lms_plugin.lti.platforms import check_url
-from lms_plugin.lti.platforms import differences
-from lms_plugin.lti.platforms import list_platforms
-from lms_plugin.lti.platforms import pending_changes
-from lms_plugin.lti.platforms import reject_change
-from lms_plugin.lti.platforms import save_platform
-from lms_plugin.lti.platforms import set_deployment_active
-from lms_plugin.lti.platforms import validate_settings
-from lms_plugin.lti.registration import tool_urls
-from lms_plugin.lti.registration_views import policy_for
+from lms_plugin.lti.registration import consent
+from lms_plugin.lti.registration import keys
+from lms_plugin.lti.registration.dynamic import policy_for
+from lms_plugin.lti.registration.dynamic import tool_urls
+from lms_plugin.lti.registration.platforms import FAMILIES
+from lms_plugin.lti.registration.platforms import PlatformError
+from lms_plugin.lti.registration.platforms import PlatformSettings
+from lms_plugin.lti.registration.platforms import accept_change
+from lms_plugin.lti.registration.platforms import change_settings
+from lms_plugin.lti.registration.platforms import check_url
+from lms_plugin.lti.registration.platforms import differences
+from lms_plugin.lti.registration.platforms import list_platforms
+from lms_plugin.lti.registration.platforms import pending_changes
+from lms_plugin.lti.registration.platforms import reject_change
+from lms_plugin.lti.registration.platforms import save_platform
+from lms_plugin.lti.registration.platforms import set_deployment_active
+from lms_plugin.lti.registration.platforms import validate_settings
 
 platform_cli = AppGroup("platform", help="Register LMS platforms with the tool.")
 
@@ -344,3 +349,55 @@ def revoke_invite_command(invite_id) -> None:
     except consent.ConsentError as error:
         _fail(error)
     click.echo(f"invite #{invite_id}: revoked")
+
+
+keys_cli = AppGroup("keys", help="The tool's signing keys (published at /lti/jwks).")
+
+
+@keys_cli.command("list")
+def keys_list_command() -> None:
+    """List keys, newest first, with their status."""
+    with database.connection_context():
+        for key in keys.describe_keys():
+            click.echo(
+                f"{key['kid']}  {key['created_at']:%Y-%m-%d %H:%M}  {key['status']}"
+            )
+
+
+@keys_cli.command("rotate")
+@click.option(
+    "--grace-days",
+    default=7.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="Days the replaced key stays published in /lti/jwks once the new one signs.",
+)
+@click.option(
+    "--publish-for",
+    type=click.FloatRange(min=0),
+    help="Seconds the new key is published before it signs "
+    "[default: LTI_JWKS_MAX_AGE, the JWKS cache lifetime].",
+)
+@click.option(
+    "--now",
+    "at_once",
+    is_flag=True,
+    help="Sign with the new key at once (a key that must stop signing now); "
+    "platforms with a cached JWKS fail to verify until they refetch it.",
+)
+def keys_rotate_command(grace_days: float, publish_for: float | None, at_once: bool):
+    """Publish a new key, and sign with it once caches of the JWKS have it."""
+    if at_once:
+        publish_for = 0
+    elif publish_for is None:
+        publish_for = current_app.config["LTI_JWKS_MAX_AGE"]
+    with database.connection_context():
+        try:
+            key = keys.rotate_keys(grace_days, publish_for)
+        except keys.RotationPending as pending:
+            raise click.ClickException(str(pending)) from None
+    click.echo(
+        f"next key {key.kid} published; it signs from "
+        f"{key.activates_at:%Y-%m-%d %H:%M:%S} UTC; the key it replaces stays "
+        f"published for {grace_days:g} days after that"
+    )

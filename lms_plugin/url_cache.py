@@ -15,7 +15,7 @@ from flask import request
 from flask import url_for
 
 #: Where each app keeps its built URLs.
-_BUILT = "lms_plugin.urls"
+_BUILT = "lms_plugin.url_cache"
 #: URLs kept per app before starting again (endpoints × modules × sections).
 LIMIT = 10_000
 

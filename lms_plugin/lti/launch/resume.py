@@ -17,7 +17,7 @@ from werkzeug.utils import redirect
 from lms_plugin.auth import SESSION_LAUNCH_ID
 from lms_plugin.auth import load_user
 from lms_plugin.errors import LaunchError
-from lms_plugin.lti import tickets
+from lms_plugin.lti.launch import tickets
 from lms_plugin.models.lti import LtiContext
 from lms_plugin.models.lti import LtiResourceLink
 
@@ -69,7 +69,7 @@ def cookies_blocked_page(grant: tickets.Grant):
 
 def resume():
     """Start the session of a ticket's launch in this window, then land."""
-    from lms_plugin.lti.launch import start_session
+    from lms_plugin.lti.launch.flow import start_session
 
     grant = tickets.consume(request.args.get("ticket"))
     user = load_user(str(grant["user"])) if grant else None

@@ -12,8 +12,8 @@ from flask import request
 from flask_login import login_required
 from werkzeug.utils import redirect
 
-from lms_plugin.lti import deep_linking as dl
-from lms_plugin.lti.launch import resource_landing_url
+from lms_plugin.lti.deep_linking import flow as dl
+from lms_plugin.lti.launch.flow import resource_landing_url
 
 bp = Blueprint("deep_linking", __name__)
 

@@ -17,7 +17,7 @@ from pylti1p3.tool_config import ToolConfAbstract
 from lms_plugin.db import Param
 from lms_plugin.db import Prepared
 from lms_plugin.errors import LaunchError
-from lms_plugin.lti import keys
+from lms_plugin.lti.registration import keys
 from lms_plugin.models.lti import LtiDeployment
 from lms_plugin.models.lti import LtiRegistration
 

@@ -16,7 +16,7 @@ from markupsafe import Markup
 from markupsafe import escape
 
 from lms_plugin.auth import is_staff
-from lms_plugin.urls import url
+from lms_plugin.url_cache import url
 
 #: What a section's state reads as, by :data:`lms_plugin.progress.Section.state`.
 _STATE_HTML = (

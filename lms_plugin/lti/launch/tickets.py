@@ -31,7 +31,7 @@ from flask_login import current_user
 from lms_plugin.auth import SESSION_CONTEXT_ID
 from lms_plugin.auth import SESSION_LAUNCH_ID
 from lms_plugin.auth import SESSION_RESOURCE_LINK_ID
-from lms_plugin.lti.storage import put_value
+from lms_plugin.lti.launch.storage import put_value
 from lms_plugin.models.lti import LaunchState
 from lms_plugin.models.lti import utcnow
 

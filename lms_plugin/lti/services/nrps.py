@@ -20,11 +20,11 @@ from lms_plugin import outbound
 from lms_plugin.db import database
 from lms_plugin.errors import LmsError
 from lms_plugin.lti import roles
-from lms_plugin.lti.adapter import PROTOCOL_ERRORS
-from lms_plugin.lti.platform_keys import USER_AGENT
-from lms_plugin.lti.services import TIMEOUT
-from lms_plugin.lti.services import ToolServiceConnector
-from lms_plugin.lti.tool_config import DbRegistration
+from lms_plugin.lti.launch.adapter import PROTOCOL_ERRORS
+from lms_plugin.lti.registration.platform_keys import USER_AGENT
+from lms_plugin.lti.registration.tool_config import DbRegistration
+from lms_plugin.lti.services.connector import TIMEOUT
+from lms_plugin.lti.services.connector import ToolServiceConnector
 from lms_plugin.models.lti import LtiContext
 from lms_plugin.models.lti import LtiMembership
 from lms_plugin.models.lti import User

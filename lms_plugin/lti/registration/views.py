@@ -15,7 +15,6 @@ import hashlib
 from urllib.parse import urlsplit
 
 from flask import Blueprint
-from flask import Flask
 from flask import current_app
 from flask import jsonify
 from flask import render_template
@@ -27,19 +26,20 @@ from itsdangerous import URLSafeTimedSerializer
 from lms_plugin import csrf
 from lms_plugin import security
 from lms_plugin.errors import LmsError
-from lms_plugin.lti import consent
-from lms_plugin.lti.canvas import canvas_developer_key
-from lms_plugin.lti.platforms import PlatformError
-from lms_plugin.lti.platforms import guess_family
-from lms_plugin.lti.platforms import origin_of
-from lms_plugin.lti.registration import PLACEMENT_LABELS
-from lms_plugin.lti.registration import PLACEMENTS
-from lms_plugin.lti.registration import SCOPE_LABELS
-from lms_plugin.lti.registration import Policy
-from lms_plugin.lti.registration import build_tool_registration
-from lms_plugin.lti.registration import consented_configuration
-from lms_plugin.lti.registration import register_with_platform
-from lms_plugin.lti.registration import requested_scopes
+from lms_plugin.lti.registration import consent
+from lms_plugin.lti.registration.canvas import canvas_developer_key
+from lms_plugin.lti.registration.dynamic import PLACEMENT_LABELS
+from lms_plugin.lti.registration.dynamic import PLACEMENTS
+from lms_plugin.lti.registration.dynamic import SCOPE_LABELS
+from lms_plugin.lti.registration.dynamic import Policy
+from lms_plugin.lti.registration.dynamic import build_tool_registration
+from lms_plugin.lti.registration.dynamic import consented_configuration
+from lms_plugin.lti.registration.dynamic import policy_for
+from lms_plugin.lti.registration.dynamic import register_with_platform
+from lms_plugin.lti.registration.dynamic import requested_scopes
+from lms_plugin.lti.registration.platforms import PlatformError
+from lms_plugin.lti.registration.platforms import guess_family
+from lms_plugin.lti.registration.platforms import origin_of
 
 bp = Blueprint("lti_registration", __name__)
 
@@ -141,15 +141,6 @@ def _policy() -> Policy:
     return policy_for(current_app)
 
 
-def policy_for(app: Flask) -> Policy:
-    """The registration policy from ``app``'s configuration."""
-    allow_http = app.config["LTI_ALLOW_HTTP_LOCALHOST"] or app.debug or app.testing
-    return Policy(
-        allow_http_localhost=bool(allow_http),
-        allowed_issuers=tuple(app.config["LTI_REGISTRATION_ALLOWED_ISSUERS"] or ()),
-    )
-
-
 def _registration_params(values) -> tuple[str, str | None]:
     openid_configuration = (values.get("openid_configuration") or "").strip()
     if not openid_configuration:
@@ -208,11 +199,3 @@ def _check_origin() -> None:
             "its public address.",
             status_code=403,
         )
-
-
-def init_app(app: Flask) -> None:
-    """Register the blueprint and the ``platform`` commands."""
-    from lms_plugin.lti.platform_cli import platform_cli
-
-    app.register_blueprint(bp)
-    app.cli.add_command(platform_cli)

@@ -36,12 +36,12 @@ from lms_plugin.auth import has_role
 from lms_plugin.db import database
 from lms_plugin.errors import LmsError
 from lms_plugin.lti import claims
-from lms_plugin.lti import keys
 from lms_plugin.lti import roles
-from lms_plugin.lti import storage
-from lms_plugin.lti.adapter import LAUNCH_DATA_LIFETIME
-from lms_plugin.lti.adapter import PROTOCOL_ERRORS
-from lms_plugin.lti.adapter import load_launch
+from lms_plugin.lti.launch import storage
+from lms_plugin.lti.launch.adapter import LAUNCH_DATA_LIFETIME
+from lms_plugin.lti.launch.adapter import PROTOCOL_ERRORS
+from lms_plugin.lti.launch.adapter import load_launch
+from lms_plugin.lti.registration import keys
 from lms_plugin.models.content import Module
 from lms_plugin.models.content import ModuleVersion
 from lms_plugin.models.lti import LaunchState

@@ -1,12 +1,12 @@
 """LTI Assignment and Grade Services over HTTP: find or create line items, post scores.
 
 Spec: https://www.imsglobal.org/spec/lti-ags/v2p0 . Tokens come from
-:class:`~lms_plugin.lti.services.ToolServiceConnector` (cached in the database per
-registration and scopes). Every failure becomes an :class:`AgsError` that says
-whether trying again can help (5xx, 429, timeouts, refused connections, a token
-refused twice) and carries the platform's own reason for people. Calls go through
-the guarded client (``lms_plugin.outbound``): an address it refuses, a redirect or an
-oversized answer fails the score at once.
+:class:`~lms_plugin.lti.services.connector.ToolServiceConnector` (cached in the database
+per registration and scopes). Every failure becomes an :class:`AgsError` that says
+whether trying again can help (5xx, 429, timeouts, refused connections, a token refused
+twice) and carries the platform's own reason for people. Calls go through the guarded
+client (``lms_plugin.outbound``): an address it refuses, a redirect or an oversized
+answer fails the score at once.
 """
 
 import datetime
@@ -20,9 +20,9 @@ from urllib.parse import urlunsplit
 from pylti1p3.exception import LtiServiceException
 
 from lms_plugin import outbound
-from lms_plugin.lti.services import RegistrationInactive
-from lms_plugin.lti.services import ToolServiceConnector
-from lms_plugin.lti.tool_config import DbRegistration
+from lms_plugin.lti.registration.tool_config import DbRegistration
+from lms_plugin.lti.services.connector import RegistrationInactive
+from lms_plugin.lti.services.connector import ToolServiceConnector
 
 _AGS = "https://purl.imsglobal.org/spec/lti-ags/scope/"
 SCOPE_LINEITEM = _AGS + "lineitem"
