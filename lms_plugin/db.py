@@ -87,6 +87,41 @@ class BaseModel(Model):
         database = database
         legacy_table_names = False
 
+    @classmethod
+    def upsert(
+        cls, keys: dict, values: dict | None = None, inserted: dict | None = None
+    ) -> "BaseModel":
+        """Insert the row ``keys`` identify, or update its ``values``; the whole row.
+
+        One statement (``INSERT … ON CONFLICT … DO UPDATE … RETURNING``), safe
+        under concurrency; ``keys`` must be the columns of a unique index.
+        ``inserted`` are set only when the row is new; columns given nowhere get
+        their defaults on insert and are left alone on update. The SQL of each
+        shape (model, key, value and inserted names) is built once.
+        """
+        return _upsert(cls, keys, values or {}, inserted or {})
+
+    @classmethod
+    def insert_absent(cls, **values) -> None:
+        """Insert this row unless one with its unique key exists (then: nothing)."""
+        cls.insert(**values).on_conflict_ignore().execute()
+
+    @classmethod
+    def upsert_many(cls, rows: list[dict], keys: tuple[str, ...], batch: int) -> None:
+        """:meth:`upsert` for many rows, ``batch`` per statement; returns nothing.
+
+        Every column the rows give other than ``keys`` is replaced on conflict.
+        """
+        if not rows:
+            return
+        fields = cls._meta.fields
+        target = [fields[name] for name in keys]
+        preserve = [fields[name] for name in rows[0] if name not in keys]
+        for start in range(0, len(rows), batch):
+            cls.insert_many(rows[start : start + batch]).on_conflict(
+                conflict_target=target, preserve=preserve
+            ).execute()
+
 
 class DatabaseUrlError(ValueError):
     """DATABASE_URL names an engine or form the tool does not support."""
@@ -468,15 +503,16 @@ def _bind(value, params: dict):
 class _Upsert:
     """One upsert shape: its prepared statement and the fields filled by default."""
 
-    def __init__(self, model: type[Model], key_names: tuple, value_names: tuple):
+    def __init__(self, model, key_names: tuple, value_names: tuple, inserted: tuple):
         fields = model._meta.fields
-        given = {*key_names, *value_names}
+        given = {*key_names, *value_names, *inserted}
         self.defaulted = [
             field
             for name, field in fields.items()
             if name not in given and field.default is not None
         ]
-        names = [*key_names, *value_names, *(field.name for field in self.defaulted)]
+        names = [*key_names, *value_names, *inserted]
+        names += [field.name for field in self.defaulted]
         # Nothing to update still updates a key to itself: DO NOTHING returns no row.
         updated = value_names or key_names[:1]
         self.query = Prepared(
@@ -503,22 +539,16 @@ class _Upsert:
         }
 
 
-#: Upsert shapes by (model, key names, value names).
+#: Upsert shapes by (model, key names, value names, inserted names).
 _upserts: dict[tuple, _Upsert] = {}
 
 
-def upsert(model: type[Model], keys: dict, values: dict) -> Model:
-    """Insert the row ``keys`` identify, or update its ``values``; return the row.
-
-    One statement (``INSERT … ON CONFLICT … DO UPDATE … RETURNING``), safe under
-    concurrency; ``keys`` must be the columns of a unique index. Columns given
-    in neither get their defaults on insert and are left alone on update.
-    """
-    shape = (model, tuple(keys), tuple(values))
+def _upsert(model: type[Model], keys: dict, values: dict, inserted: dict) -> Model:
+    shape = (model, tuple(keys), tuple(values), tuple(inserted))
     found = _upserts.get(shape)
     if found is None:
         found = _upserts[shape] = _Upsert(*shape)
-    return found.query.first(**found.defaults(), **keys, **values)
+    return found.query.first(**found.defaults(), **keys, **values, **inserted)
 
 
 def is_postgres() -> bool:

@@ -25,10 +25,10 @@ from peewee import fn
 
 from lms_plugin import numbers
 from lms_plugin import quizzes
+from lms_plugin.clock import utcnow
 from lms_plugin.db import Param
 from lms_plugin.db import Prepared
 from lms_plugin.db import database
-from lms_plugin.db import upsert
 from lms_plugin.errors import LmsError
 from lms_plugin.models.content import Module
 from lms_plugin.models.content import ModuleVersion
@@ -38,7 +38,6 @@ from lms_plugin.models.content import QuestionVersion
 from lms_plugin.models.lti import LtiContext
 from lms_plugin.models.lti import LtiResourceLink
 from lms_plugin.models.lti import User
-from lms_plugin.models.lti import utcnow
 from lms_plugin.models.progress import ATTEMPT_IN_PROGRESS
 from lms_plugin.models.progress import ATTEMPT_SUBMITTED
 from lms_plugin.models.progress import COMPLETED
@@ -299,7 +298,7 @@ def sections_of(module, progress: ModuleProgress | None) -> list[Section]:
 def record_visit(progress: ModuleProgress, page: Page) -> None:
     """Remember that the learner opened ``page`` (and resume there next time)."""
     now = utcnow()
-    upsert(PageVisit, {"progress": progress, "page": page}, {"last_visited_at": now})
+    PageVisit.upsert({"progress": progress, "page": page}, {"last_visited_at": now})
     _resume_at.execute(page=page, now=now, progress=progress.id)
 
 

@@ -4,12 +4,12 @@ factory writing submitted attempts with known item scores."""
 import re
 import uuid
 
+from lms_plugin.clock import utcnow
 from lms_plugin.db import database
 from lms_plugin.models.content import ModuleVersion
 from lms_plugin.models.content import QuestionVersion
 from lms_plugin.models.lti import LtiContext
 from lms_plugin.models.lti import User
-from lms_plugin.models.lti import utcnow
 from lms_plugin.models.progress import AttemptItem
 from lms_plugin.models.progress import QuizAttempt
 from tests.learner_helpers import launch_into

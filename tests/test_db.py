@@ -22,7 +22,6 @@ from lms_plugin.db import Prepared
 from lms_plugin.db import _check_sqlite_version
 from lms_plugin.db import database
 from lms_plugin.db import make_database
-from lms_plugin.db import upsert
 from lms_plugin.models.content import Course
 from lms_plugin.models.content import Module
 from lms_plugin.models.content import ModuleVersion
@@ -447,11 +446,11 @@ def test_upsert_inserts_then_updates_one_row_and_returns_it(app, platform):
     registration = LtiRegistration.get(LtiRegistration.issuer == platform.issuer)
     keys = {"registration": registration, "sub": "u-1"}
     with database.connection_context():
-        first = upsert(User, keys, {"name": "Ada"})
+        first = User.upsert(keys, {"name": "Ada"})
         assert first.id and first.name == "Ada" and first.email == ""  # default
         created = first.created_at
         assert created is not None  # a callable default, called on insert
-        again = upsert(User, keys, {"name": "Ada L.", "email": "ada@example.org"})
+        again = User.upsert(keys, {"name": "Ada L.", "email": "ada@example.org"})
         assert again.id == first.id
         assert (again.name, again.email) == ("Ada L.", "ada@example.org")
         assert again.created_at == created  # not among the values: left alone
@@ -461,9 +460,9 @@ def test_upsert_inserts_then_updates_one_row_and_returns_it(app, platform):
 def test_upsert_defaults_are_taken_at_each_call_not_once(app, platform):
     registration = LtiRegistration.get(LtiRegistration.issuer == platform.issuer)
     with database.connection_context():
-        one = upsert(User, {"registration": registration, "sub": "a"}, {})
+        one = User.upsert({"registration": registration, "sub": "a"}, {})
         time.sleep(0.01)
-        two = upsert(User, {"registration": registration, "sub": "b"}, {})
+        two = User.upsert({"registration": registration, "sub": "b"}, {})
     assert two.created_at > one.created_at
 
 

@@ -4,11 +4,11 @@ import datetime
 
 import pytest
 
+from lms_plugin.clock import utcnow
 from lms_plugin.db import database
 from lms_plugin.lti.launch import storage
 from lms_plugin.models.lti import LaunchState
 from lms_plugin.models.lti import LtiNonce
-from lms_plugin.models.lti import utcnow
 
 
 @pytest.fixture

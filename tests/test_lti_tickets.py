@@ -16,12 +16,12 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from lms_plugin.clock import utcnow
 from lms_plugin.db import database
 from lms_plugin.lti.launch import tickets
 from lms_plugin.models.lti import LaunchState
 from lms_plugin.models.lti import LtiRegistration
 from lms_plugin.models.lti import LtiResourceLink
-from lms_plugin.models.lti import utcnow
 from tests.factories import make_quiz_module
 from tests.learner_helpers import SLUG
 from tests.learner_helpers import launch_into

@@ -489,10 +489,10 @@ def test_a_real_launchs_ags_claim_takes_a_score_to_its_line_item(
 
 
 def test_a_created_line_item_is_named_after_the_module(app, ags):
+    from lms_plugin.clock import utcnow
     from lms_plugin.models.content import Course
     from lms_plugin.models.content import Module
     from lms_plugin.models.content import ModuleVersion
-    from lms_plugin.models.lti import utcnow
 
     with database.connection_context():
         course_row = Course.create(

@@ -10,9 +10,9 @@ from peewee import IntegrityError
 from playhouse.test_utils import count_queries
 
 from lms_plugin import progress
+from lms_plugin.clock import utcnow
 from lms_plugin.db import database
 from lms_plugin.models.lti import User
-from lms_plugin.models.lti import utcnow
 from lms_plugin.models.progress import AttemptItem
 from lms_plugin.models.progress import ModuleProgress
 from lms_plugin.models.progress import PageVisit

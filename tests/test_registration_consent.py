@@ -11,13 +11,13 @@ import re
 import pytest
 
 from lms_plugin import security
+from lms_plugin.clock import utcnow
 from lms_plugin.lti.registration import consent
 from lms_plugin.lti.registration.platforms import PlatformSettings
 from lms_plugin.lti.registration.platforms import propose_platform
 from lms_plugin.models.lti import LtiRegistration
 from lms_plugin.models.lti import LtiRegistrationChange
 from lms_plugin.models.lti import RegistrationInvite
-from lms_plugin.models.lti import utcnow
 from tests.lti_platform import TestPlatform
 from tests.lti_platform import launch
 from tests.registration_platform import form_action

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from peewee import chunked
 
+from lms_plugin.clock import utcnow
 from lms_plugin.content import images as image_rules
 from lms_plugin.content.data import AssetFile
 from lms_plugin.content.data import Course as ParsedCourse
@@ -53,7 +54,6 @@ from lms_plugin.models.content import Page
 from lms_plugin.models.content import Question
 from lms_plugin.models.content import QuestionVersion
 from lms_plugin.models.content import Reference
-from lms_plugin.models.lti import utcnow
 
 CHUNK = 200  # rows per INSERT: well under SQLite's bound-variable limit
 KINDS = ("module", "page", "question", "reference")

@@ -51,9 +51,9 @@ from peewee import ForeignKeyField
 from peewee import IntegerField
 from peewee import TextField
 
+from lms_plugin.clock import utcnow
 from lms_plugin.db import BaseModel
 from lms_plugin.db import DateTimeField
-from lms_plugin.models.lti import utcnow
 
 
 class JSONField(TextField):

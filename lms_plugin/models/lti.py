@@ -6,21 +6,15 @@ Also here: the tool's own signing keys and the shared, expiring launch state (no
 OIDC state, launch data, service tokens) that every worker and host must see.
 """
 
-import datetime
-
 from peewee import BooleanField
 from peewee import CharField
 from peewee import ForeignKeyField
 from peewee import IntegerField
 from peewee import TextField
 
+from lms_plugin.clock import utcnow
 from lms_plugin.db import BaseModel
 from lms_plugin.db import DateTimeField
-
-
-def utcnow() -> datetime.datetime:
-    """Naive UTC now: stored the same way on SQLite and PostgreSQL."""
-    return datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
 
 
 class LtiRegistration(BaseModel):

@@ -13,13 +13,13 @@ from peewee import ForeignKeyField
 from peewee import IntegerField
 from peewee import TextField
 
+from lms_plugin.clock import utcnow
 from lms_plugin.db import BaseModel
 from lms_plugin.db import DateTimeField
 from lms_plugin.models.lti import LtiContext
 from lms_plugin.models.lti import LtiRegistration
 from lms_plugin.models.lti import LtiResourceLink
 from lms_plugin.models.lti import User
-from lms_plugin.models.lti import utcnow
 
 PENDING = "pending"  # waiting for its next attempt
 SENDING = "sending"  # claimed by a sender until locked_until

@@ -17,6 +17,7 @@ from peewee import FloatField
 from peewee import ForeignKeyField
 from peewee import IntegerField
 
+from lms_plugin.clock import utcnow
 from lms_plugin.db import BaseModel
 from lms_plugin.db import DateTimeField
 from lms_plugin.models.content import JSONField
@@ -26,7 +27,6 @@ from lms_plugin.models.content import Page
 from lms_plugin.models.content import QuestionVersion
 from lms_plugin.models.lti import LtiContext
 from lms_plugin.models.lti import User
-from lms_plugin.models.lti import utcnow
 
 #: ModuleProgress.state values, in the order a learner reaches them.
 NOT_STARTED = "not_started"

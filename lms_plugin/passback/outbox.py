@@ -17,6 +17,7 @@ import uuid
 from peewee import JOIN
 from peewee import fn
 
+from lms_plugin.clock import utcnow
 from lms_plugin.db import database
 from lms_plugin.db import is_postgres
 from lms_plugin.lti.services.ags import CANVAS_SUBMISSION
@@ -25,7 +26,6 @@ from lms_plugin.models.lti import LtiDeployment
 from lms_plugin.models.lti import LtiMembership
 from lms_plugin.models.lti import LtiRegistration
 from lms_plugin.models.lti import LtiResourceLink
-from lms_plugin.models.lti import utcnow
 from lms_plugin.models.passback import FAILED
 from lms_plugin.models.passback import PENDING
 from lms_plugin.models.passback import SENDING

@@ -10,6 +10,7 @@ from dataclasses import field
 
 from peewee import fn
 
+from lms_plugin.clock import utcnow
 from lms_plugin.errors import LmsError
 from lms_plugin.models.content import Module
 from lms_plugin.models.content import ModuleVersion
@@ -17,7 +18,6 @@ from lms_plugin.models.lti import LtiContext
 from lms_plugin.models.lti import LtiMembership
 from lms_plugin.models.lti import LtiResourceLink
 from lms_plugin.models.lti import User
-from lms_plugin.models.lti import utcnow
 from lms_plugin.models.passback import FAILED
 from lms_plugin.models.passback import PENDING
 from lms_plugin.models.passback import SENDING

@@ -33,6 +33,7 @@ from werkzeug.utils import redirect
 from lms_plugin.auth import SESSION_CONTEXT_ID
 from lms_plugin.auth import Forbidden
 from lms_plugin.auth import has_role
+from lms_plugin.clock import utcnow
 from lms_plugin.db import database
 from lms_plugin.errors import LmsError
 from lms_plugin.lti import claims
@@ -46,7 +47,6 @@ from lms_plugin.models.content import Module
 from lms_plugin.models.content import ModuleVersion
 from lms_plugin.models.lti import LaunchState
 from lms_plugin.models.lti import LtiResourceLink
-from lms_plugin.models.lti import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -22,8 +22,8 @@ from werkzeug.utils import redirect
 from lms_plugin.auth import SESSION_CONTEXT_ID
 from lms_plugin.auth import SESSION_LAUNCH_ID
 from lms_plugin.auth import SESSION_RESOURCE_LINK_ID
+from lms_plugin.clock import utcnow
 from lms_plugin.db import database
-from lms_plugin.db import upsert
 from lms_plugin.errors import LaunchError
 from lms_plugin.lti import claims
 from lms_plugin.lti import roles
@@ -40,7 +40,6 @@ from lms_plugin.models.lti import LtiContext
 from lms_plugin.models.lti import LtiMembership
 from lms_plugin.models.lti import LtiResourceLink
 from lms_plugin.models.lti import User
-from lms_plugin.models.lti import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -234,7 +233,7 @@ def sync_user_from_launch(registration, data: dict) -> User:
     if not values["name"]:
         values["name"] = f"{values['given_name']} {values['family_name']}".strip()
     values["last_launch_at"] = utcnow()
-    return upsert(User, {"registration": registration, "sub": data["sub"]}, values)
+    return User.upsert({"registration": registration, "sub": data["sub"]}, values)
 
 
 def sync_context_from_launch(deployment, data: dict) -> LtiContext | None:
@@ -256,7 +255,7 @@ def sync_context_from_launch(deployment, data: dict) -> LtiContext | None:
     if nrps.get("context_memberships_url"):
         values["memberships_url"] = nrps["context_memberships_url"]
     keys = {"deployment": deployment, "id_on_platform": str(context["id"])}
-    return upsert(LtiContext, keys, values)
+    return LtiContext.upsert(keys, values)
 
 
 def sync_membership_from_launch(user, context, data: dict) -> LtiMembership | None:
@@ -268,7 +267,7 @@ def sync_membership_from_launch(user, context, data: dict) -> LtiMembership | No
     values = {f"is_{role}": role in granted for role in roles.ROLES}
     # A member who launches is active, whatever an older roster sync said.
     values.update(roles=json.dumps(sent), status="Active", updated_at=utcnow())
-    return upsert(LtiMembership, {"user": user, "context": context}, values)
+    return LtiMembership.upsert({"user": user, "context": context}, values)
 
 
 def sync_resource_link_from_launch(deployment, context, data: dict) -> LtiResourceLink:
@@ -285,4 +284,4 @@ def sync_resource_link_from_launch(deployment, context, data: dict) -> LtiResour
     if ags.get("lineitem"):
         values["lineitem_url"] = ags["lineitem"]
     keys = {"deployment": deployment, "id_on_platform": str(link["id"])}
-    return upsert(LtiResourceLink, keys, values)
+    return LtiResourceLink.upsert(keys, values)

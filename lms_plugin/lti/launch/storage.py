@@ -16,13 +16,12 @@ import typing as t
 from peewee import IntegrityError
 from pylti1p3.launch_data_storage.base import LaunchDataStorage
 
+from lms_plugin.clock import utcnow
 from lms_plugin.db import Param
 from lms_plugin.db import Prepared
 from lms_plugin.db import database
-from lms_plugin.db import upsert
 from lms_plugin.models.lti import LaunchState
 from lms_plugin.models.lti import LtiNonce
-from lms_plugin.models.lti import utcnow
 
 _LOGIN_PREFIX = "login-"
 
@@ -33,8 +32,7 @@ def _expiry(seconds: float) -> datetime.datetime:
 
 def put_value(key: str, value: t.Any, lifetime: float) -> None:
     """Store ``value`` (JSON) under ``key`` for ``lifetime`` seconds, replacing it."""
-    upsert(
-        LaunchState,
+    LaunchState.upsert(
         {"key": key},
         {"value": json.dumps(value), "expires_at": _expiry(lifetime)},
     )

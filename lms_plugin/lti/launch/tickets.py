@@ -31,9 +31,9 @@ from flask_login import current_user
 from lms_plugin.auth import SESSION_CONTEXT_ID
 from lms_plugin.auth import SESSION_LAUNCH_ID
 from lms_plugin.auth import SESSION_RESOURCE_LINK_ID
+from lms_plugin.clock import utcnow
 from lms_plugin.lti.launch.storage import put_value
 from lms_plugin.models.lti import LaunchState
-from lms_plugin.models.lti import utcnow
 
 #: Query parameter carrying the ticket on the landing URL.
 LANDING_PARAM = "lti_ticket"

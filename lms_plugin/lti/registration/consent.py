@@ -20,11 +20,11 @@ import hashlib
 import logging
 import secrets
 
+from lms_plugin.clock import utcnow
 from lms_plugin.errors import LmsError
 from lms_plugin.lti.registration.platforms import check_url
 from lms_plugin.lti.registration.platforms import origin_of
 from lms_plugin.models.lti import RegistrationInvite
-from lms_plugin.models.lti import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -24,9 +24,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
+from lms_plugin.clock import utcnow
 from lms_plugin.db import database
 from lms_plugin.models.lti import ToolKey
-from lms_plugin.models.lti import utcnow
 
 KEY_SIZE = 2048
 

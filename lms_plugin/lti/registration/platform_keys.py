@@ -14,9 +14,9 @@ from flask import current_app
 from jwt.algorithms import RSAAlgorithm
 
 from lms_plugin import outbound
+from lms_plugin.clock import utcnow
 from lms_plugin.models.lti import LtiRegistration
 from lms_plugin.models.lti import PlatformKeySet
-from lms_plugin.models.lti import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -65,15 +65,9 @@ def fetch_key_set(url: str) -> dict:
         raise PlatformKeyError(f"could not fetch the key set at {url}") from None
     if not isinstance(key_set, dict) or not isinstance(key_set.get("keys"), list):
         raise PlatformKeyError(f"{url} did not answer a JWKS ({{'keys': [...]}})")
-    PlatformKeySet.insert(
-        url=url, jwks=json.dumps(key_set), fetched_at=utcnow()
-    ).on_conflict(
-        conflict_target=[PlatformKeySet.url],
-        update={
-            PlatformKeySet.jwks: json.dumps(key_set),
-            PlatformKeySet.fetched_at: utcnow(),
-        },
-    ).execute()
+    PlatformKeySet.upsert(
+        {"url": url}, {"jwks": json.dumps(key_set), "fetched_at": utcnow()}
+    )
     return key_set
 
 

@@ -141,11 +141,11 @@ def record_deployment(registration: LtiRegistration, deployment_id: str):
     if row is not None:
         return row
     policy = current_app.config["LTI_UNKNOWN_DEPLOYMENTS"]
-    LtiDeployment.insert(
+    LtiDeployment.insert_absent(
         registration=registration,
         deployment_id=deployment_id,
         is_active=policy == ACCEPT,
-    ).on_conflict_ignore().execute()
+    )
     return _deployment.first(registration=registration, deployment_id=deployment_id)
 
 

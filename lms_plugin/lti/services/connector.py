@@ -17,9 +17,9 @@ from pylti1p3.exception import LtiServiceException
 from pylti1p3.service_connector import ServiceConnector
 
 from lms_plugin import outbound
+from lms_plugin.clock import utcnow
 from lms_plugin.lti.registration.platform_keys import USER_AGENT
 from lms_plugin.models.lti import ServiceToken
-from lms_plugin.models.lti import utcnow
 
 #: A cached token closer than this to expiry is not handed out.
 TOKEN_MARGIN = datetime.timedelta(seconds=60)
@@ -121,18 +121,10 @@ class ToolServiceConnector(ServiceConnector):
         expires_at = utcnow() + datetime.timedelta(
             seconds=int(answer.get("expires_in", 3600))
         )
-        ServiceToken.insert(
-            registration=self._registration.row,
-            scopes=scope_key,
-            access_token=answer["access_token"],
-            expires_at=expires_at,
-        ).on_conflict(
-            conflict_target=[ServiceToken.registration, ServiceToken.scopes],
-            update={
-                ServiceToken.access_token: answer["access_token"],
-                ServiceToken.expires_at: expires_at,
-            },
-        ).execute()
+        ServiceToken.upsert(
+            {"registration": self._registration.row, "scopes": scope_key},
+            {"access_token": answer["access_token"], "expires_at": expires_at},
+        )
         self._held[scope_key] = (answer["access_token"], expires_at)
 
     def forget_token(self, scopes) -> None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pylti1p3.names_roles import NamesRolesProvisioningService
 
 from lms_plugin import outbound
+from lms_plugin.clock import utcnow
 from lms_plugin.db import database
 from lms_plugin.errors import LmsError
 from lms_plugin.lti import roles
@@ -28,7 +29,6 @@ from lms_plugin.lti.services.connector import ToolServiceConnector
 from lms_plugin.models.lti import LtiContext
 from lms_plugin.models.lti import LtiMembership
 from lms_plugin.models.lti import User
-from lms_plugin.models.lti import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -150,16 +150,7 @@ def _upsert_user(registration, sub: str, member: dict) -> User:
     """The user (registration, sub); PII the member carries replaces ours."""
     values = {name: _text(member.get(name)) for name in _PII}
     values = {name: value for name, value in values.items() if value}
-    query = User.insert(registration=registration, sub=sub, **values)
-    if values:
-        query = query.on_conflict(
-            conflict_target=[User.registration, User.sub],
-            update={getattr(User, name): value for name, value in values.items()},
-        )
-    else:
-        query = query.on_conflict_ignore()
-    query.execute()
-    return User.get((User.registration == registration) & (User.sub == sub))
+    return User.upsert({"registration": registration, "sub": sub}, values)
 
 
 def _upsert_membership(user, context, member: dict, now) -> None:
@@ -173,10 +164,7 @@ def _upsert_membership(user, context, member: dict, now) -> None:
         roster_synced_at=now,
         updated_at=now,
     )
-    LtiMembership.insert(user=user, context=context, **values).on_conflict(
-        conflict_target=[LtiMembership.user, LtiMembership.context],
-        update={getattr(LtiMembership, name): v for name, v in values.items()},
-    ).execute()
+    LtiMembership.upsert({"user": user, "context": context}, values)
 
 
 def _text(value) -> str:
