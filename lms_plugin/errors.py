@@ -2,6 +2,7 @@
 
 HTML for pages, JSON for clients that ask for it. No traceback ever reaches a user:
 unexpected errors are logged with their traceback and answered with a plain 500 page.
+A database that is busy or lost under a write is a 503 with ``Retry-After``.
 """
 
 import logging
@@ -10,8 +11,11 @@ from flask import Flask
 from flask import jsonify
 from flask import render_template
 from flask import request
+from playhouse.pool import MaxConnectionsExceeded
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import InternalServerError
+
+from lms_plugin.db import ConnectionLost
 
 log = logging.getLogger(__name__)
 
@@ -100,3 +104,46 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(LmsError, _handle_lms_error)
     app.register_error_handler(HTTPException, _handle_http_error)
     app.register_error_handler(Exception, _handle_unexpected)
+    app.register_error_handler(MaxConnectionsExceeded, _pool_exhausted)
+    app.register_error_handler(ConnectionLost, _connection_lost)
+
+
+#: Seconds a client is asked to wait before retrying when the pool was exhausted.
+POOL_RETRY_AFTER = 5
+
+
+def _pool_exhausted(error: MaxConnectionsExceeded):
+    """503 with ``Retry-After``: every connection stayed busy for the whole wait."""
+    log.warning("database pool exhausted: %s", error)
+    return _unavailable(
+        "Every connection to the database was in use. "
+        f"Please try again in {POOL_RETRY_AFTER} seconds."
+    )
+
+
+def _connection_lost(error: ConnectionLost):
+    """503 with ``Retry-After``: a write's connection dropped; not run twice."""
+    log.warning("database connection lost under a write: %s", error)
+    return _unavailable(
+        "The connection to the database was lost while saving. "
+        f"Please try again in {POOL_RETRY_AFTER} seconds."
+    )
+
+
+def _unavailable(message: str):
+    """The tool-busy page with ``Retry-After``, rendered without the database.
+
+    Rendered without the signed-in user, and its CSP names the frame ancestors
+    last read (never a query that would wait for the pool again).
+    """
+    from lms_plugin import security
+
+    body, status = render_error(503, "The tool is busy", message)
+    return (
+        body,
+        status,
+        {
+            "Retry-After": str(POOL_RETRY_AFTER),
+            "Content-Security-Policy": security.content_security_policy(cached=True),
+        },
+    )

@@ -19,9 +19,9 @@ from lms_plugin.db import DatabaseUrlError
 from lms_plugin.db import DateTimeField
 from lms_plugin.db import Param
 from lms_plugin.db import Prepared
-from lms_plugin.db import _check_sqlite_version
 from lms_plugin.db import database
 from lms_plugin.db import make_database
+from lms_plugin.db.engines import _check_sqlite_version
 from lms_plugin.models.content import Course
 from lms_plugin.models.content import Module
 from lms_plugin.models.content import ModuleVersion
