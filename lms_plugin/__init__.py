@@ -51,6 +51,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     content.init_app(app)  # after db.init_app: publishes into the migrated database
     assets.init_app(app)
     passback.init_app(app)
-    learner.init_app(app)  # after lti.init_app: sets the resource-link landing
+    learner.init_app(app)
     instructor.init_app(app)
     return app

@@ -38,8 +38,6 @@ from markupsafe import escape
 
 from lms_plugin.content.images import IMAGE_TYPES
 from lms_plugin.content.images import SERVED_PREFIX
-from lms_plugin.db import Param
-from lms_plugin.db import Prepared
 from lms_plugin.errors import LmsError
 from lms_plugin.models.content import Asset
 
@@ -58,33 +56,22 @@ class AssetNotFound(LmsError):
     title = "Not found"
 
 
-@Prepared
-def _media_type():
-    """An image's media type, by digest (enough to answer a revalidation)."""
-    return Asset.select(Asset.media_type).where(Asset.digest == Param("digest"))
-
-
-@Prepared
-def _image():
-    """An image's media type and bytes, by digest."""
-    return Asset.select(Asset.media_type, Asset.data).where(
-        Asset.digest == Param("digest")
-    )
-
-
 @bp.get("/<digest>.<ext>")
 def image(digest: str, ext: str):
     """The image's bytes, or 304 when the browser has them already."""
     if not DIGEST.match(digest):
         raise AssetNotFound("There is no such image.")
-    cached = request.if_none_match.contains_weak(digest)
-    row = (_media_type if cached else _image).first(digest=digest)
-    if row is None or EXTENSIONS.get(row.media_type) != ext:
+    if request.if_none_match.contains_weak(digest):
+        media_type, stored = Asset.media_type_of(digest), None
+    else:
+        stored = Asset.image(digest)
+        media_type = stored.media_type if stored else None
+    if media_type is None or EXTENSIONS.get(media_type) != ext:
         raise AssetNotFound("There is no such image.")
-    if cached:
+    if stored is None:
         response = Response(status=304)
     else:
-        response = Response(bytes(row.data), mimetype=row.media_type)
+        response = Response(stored.data, mimetype=media_type)
     response.set_etag(digest)
     response.headers["Cache-Control"] = CACHE_CONTROL
     response.headers["X-Content-Type-Options"] = "nosniff"

@@ -12,26 +12,26 @@ from flask import Blueprint
 from flask import Flask
 from flask import Response
 from flask import flash
-from flask import g
 from flask import redirect
 from flask import render_template
 from flask import url_for
 
 from lms_plugin.auth import STAFF_ROLES
 from lms_plugin.auth import Forbidden
-from lms_plugin.auth import current_context
-from lms_plugin.auth import current_membership
+from lms_plugin.auth import current_launch
+from lms_plugin.auth import reread_context
 from lms_plugin.auth import role_required
 from lms_plugin.errors import LmsError
+from lms_plugin.lti.services.nrps import RosterError
+from lms_plugin.lti.services.nrps import sync_roster
+from lms_plugin.models import learning
 from lms_plugin.models.content import Module
-from lms_plugin.models.content import ModuleVersion
+from lms_plugin.models.lti import LtiContext
 from lms_plugin.reports import export
 from lms_plugin.reports import gradebook
 from lms_plugin.reports import item_stats
 
 bp = Blueprint("instructor", __name__, url_prefix="/instructor")
-
-#: Who reaches the instructor view (in the launch's context only).
 
 
 class NotFound(LmsError):
@@ -43,23 +43,17 @@ class NotFound(LmsError):
 @role_required(*STAFF_ROLES)
 def _require_staff():
     """Staff of the launch's context only; the context is every query's filter."""
-    membership = current_membership()  # read by role_required, context attached
-    g.context = membership.context if membership else None
-    if g.context is None:
+    if current_launch().context is None:
         raise Forbidden("The instructor view needs a launch from a course.")
 
 
+def _context() -> LtiContext:
+    """The launch's course context (staff only reach the views: see above)."""
+    return current_launch().context
+
+
 def _module(slug: str) -> Module:
-    row = (
-        Module.select(Module, ModuleVersion)
-        .join(
-            ModuleVersion,
-            on=(ModuleVersion.module == Module.id)
-            & (ModuleVersion.number == Module.version),
-        )
-        .where(Module.slug == slug)
-        .first()
-    )
+    row = learning.any_module(slug)
     if row is None:
         raise NotFound("There is no module at this address.")
     return row
@@ -68,9 +62,10 @@ def _module(slug: str) -> Module:
 @bp.get("/")
 def dashboard():
     """Roster and learners × modules, with the gradebook state of each score."""
-    if g.context.memberships_url and g.context.roster_synced_at is None:
+    context = _context()
+    if context.memberships_url and context.roster_synced_at is None:
         _sync_roster(quiet=True)  # first visit: fetch the full roster once
-    book = gradebook.build(g.context)
+    book = gradebook.build(_context())
     return render_template("instructor/dashboard.html", book=book, gb=gradebook)
 
 
@@ -82,15 +77,12 @@ def refresh_roster():
 
 
 def _sync_roster(quiet: bool) -> None:
-    from lms_plugin.lti.services.nrps import RosterError
-    from lms_plugin.lti.services.nrps import sync_roster
-
     try:
-        result = sync_roster(g.context)
+        result = sync_roster(_context())
     except RosterError as error:
         flash(error.message, "error")
         return
-    g.context = current_context()  # roster_synced_at changed
+    reread_context()  # roster_synced_at changed
     if not quiet:
         flash(
             f"Roster refreshed: {result.members} members ({result.added} new, "
@@ -102,7 +94,7 @@ def _sync_roster(quiet: bool) -> None:
 @bp.post("/scores/<int:score_id>/resend")
 def resend_score(score_id):
     """Queue a failed or pending score for the gradebook again."""
-    outcome = gradebook.resend(g.context, score_id)
+    outcome = gradebook.resend(_context(), score_id)
     messages = {
         "queued": "The score is queued and will be sent to the gradebook shortly.",
         "hurried": "The score is queued; it will be sent without further delay.",
@@ -116,8 +108,8 @@ def resend_score(score_id):
 def export_csv():
     """The gradebook table as CSV (one row per learner and module)."""
     # A byte order mark makes Excel read the file as UTF-8.
-    body = "\ufeff" + export.to_csv(gradebook.build(g.context))
-    label = g.context.label or "course"  # headers are Latin-1: keep ASCII only
+    body = "\ufeff" + export.to_csv(gradebook.build(_context()))
+    label = _context().label or "course"  # headers are Latin-1: keep ASCII only
     name = "".join(c if c.isascii() and c.isalnum() else "-" for c in label)
     return Response(
         body,
@@ -133,7 +125,7 @@ def export_csv():
 def statistics(slug):
     """Per-question statistics of a module's quiz in this course."""
     module = _module(slug)
-    items, attempts = item_stats.module_statistics(g.context, module)
+    items, attempts = item_stats.module_statistics(_context(), module)
     return render_template(
         "instructor/statistics.html",
         module=module,

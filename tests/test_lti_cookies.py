@@ -43,7 +43,7 @@ def test_https_cookies_are_secure_samesite_none_partitioned(client, platform):
     (session_cookie,) = [c for c in _set_cookies(launch) if c.startswith("session=")]
     for attribute in ("Secure", "HttpOnly", "SameSite=None", "Partitioned"):
         assert attribute in session_cookie
-    assert client.get("/lti/launched", base_url=HTTPS).status_code == 200
+    assert client.get("/learn/", base_url=HTTPS).status_code == 200
 
 
 def test_plain_http_cookies_work_without_secure(client, platform):
@@ -98,7 +98,7 @@ def test_cookieless_launch_reads_state_back_from_platform_storage(client, platfo
     # What lti_storage.js posts back after lti.get_data answered:
     values = {"lti_storage_state": state, "lti_storage_nonce": nonce}
     assert _repost(client, state, id_token, values).status_code == 303
-    assert client.get("/lti/launched").status_code == 200
+    assert client.get("/learn/").status_code == 200
 
 
 def _repost(client, state, id_token, values, origin="http://localhost"):

@@ -6,7 +6,6 @@ import pytest
 
 from lms_plugin.db import database
 from lms_plugin.lti import claims as c
-from lms_plugin.lti import set_resource_landing
 from lms_plugin.models.lti import LtiContext
 from lms_plugin.models.lti import LtiMembership
 from lms_plugin.models.lti import LtiResourceLink
@@ -32,11 +31,10 @@ def _only(model):
 def test_resource_link_launch_signs_in_and_lands(client, platform):
     response = launch(client, platform)
     assert response.status_code == 303
-    assert landing_of(response) == "/learn/unbound"  # the learner pages' landing
-    page = client.get("/lti/launched")
-    assert page.status_code == 200
-    text = page.get_data(as_text=True)
-    assert "Ada Learner" in text and "Nursing 101" in text and "learner" in text
+    assert landing_of(response) == "/learn/unbound"  # the link has no module yet
+    assert client.get("/learn/unbound").status_code == 200
+    catalog = client.get("/learn/")  # signed in, in the launch's course
+    assert catalog.status_code == 200 and "Nursing 101" in catalog.get_data(True)
 
 
 def test_launch_records_user_context_membership_and_link(client, platform):
@@ -107,7 +105,7 @@ def test_every_valid_shape_is_accepted(client, platform, role, shape):
     overrides = {"roles": [role], **shape}
     response = launch(client, platform, **overrides)
     assert response.status_code == 303, response.get_data(as_text=True)
-    assert client.get("/lti/launched").status_code == 200
+    assert client.get(landing_of(response)).status_code == 200
 
 
 def test_short_instructor_role_maps_to_instructor(client, platform):
@@ -157,11 +155,6 @@ def test_deep_linking_launch_opens_the_picker(client, platform):
         assert User.select().count() == 1
 
 
-def test_resource_landing_is_replaceable(app, client, platform):
-    set_resource_landing(app, lambda link: f"/modules/{link.id_on_platform}")
-    assert landing_of(launch(client, platform)) == "/modules/link-1"
-
-
 def test_a_new_launch_replaces_the_session_context(client, platform):
     launch(client, platform)
     launch(client, platform, context={"id": "course-2", "title": "Other"})
@@ -192,6 +185,6 @@ def test_get_on_the_launch_url_explains(client):
 
 
 def test_landing_without_a_launch_asks_to_open_from_the_course(client):
-    response = client.get("/lti/launched")
+    response = client.get("/learn/")
     assert response.status_code == 401
     assert "Open the tool again from your course" in response.get_data(as_text=True)

@@ -104,7 +104,7 @@ def test_known_bad_launch_is_refused(client, platform, make_token, caplog):
     _assert_refused(response)
     assert any("LTI launch rejected" in r.getMessage() for r in caplog.records)
     assert _count(User) == 0
-    assert client.get("/lti/launched").status_code == 401
+    assert client.get("/learn/").status_code == 401
 
 
 def test_replayed_id_token_is_refused(client, platform):

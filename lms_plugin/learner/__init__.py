@@ -10,13 +10,10 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Register the learner pages and make them the landing of resource links."""
+    """Register the learner pages and their template globals."""
     from lms_plugin.learner import html
     from lms_plugin.learner.views import bp
-    from lms_plugin.learner.views import landing
-    from lms_plugin.lti import set_resource_landing
 
     app.register_blueprint(bp)
     for name in ("crumbs", "instructor_note", "section_list", "state_label"):
         app.add_template_global(getattr(html, name), name)
-    set_resource_landing(app, landing)

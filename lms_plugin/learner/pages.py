@@ -2,7 +2,9 @@
 
 One function per page (``module_view``, ``page_view``, ``quiz_view``,
 ``result_view``) returns the template's context; ``complete_page`` is the one
-write, and says where to go next. No Flask here either.
+write, and says where to go next. No Flask here: the views pass the current launch
+(:class:`lms_plugin.auth.CurrentLaunch`) and the module as the learner stands in it
+(:class:`lms_plugin.models.learning.LearnerModule`).
 """
 
 import dataclasses
@@ -10,6 +12,7 @@ import dataclasses
 from lms_plugin import quizzes
 from lms_plugin.models.content import Module
 from lms_plugin.models.content import ModuleVersion
+from lms_plugin.models.learning import LearnerModule
 from lms_plugin.models.progress import ATTEMPT_SUBMITTED
 from lms_plugin.models.progress import AttemptItem
 from lms_plugin.models.progress import QuizAttempt
@@ -27,7 +30,6 @@ from lms_plugin.progress import open_progress
 from lms_plugin.progress import pages_of
 from lms_plugin.progress import quiz_bank
 from lms_plugin.progress import record_visit
-from lms_plugin.progress import sections_from
 from lms_plugin.progress import unfinished_attempt
 
 
@@ -49,37 +51,39 @@ def resume_page(sections: list[Section], progress) -> Section | None:
     return sections[0] if sections else None
 
 
-def module_view(module: Module, version: ModuleVersion) -> dict:
-    """The overview's data: sections with their state, progress, quiz standing.
-
-    ``module`` comes with the learner's standing in it (``learner_progress``,
-    ``attempts_made``, ``attempts_open``, ``section_list``: see
-    ``learner._current_module``).
-    """
-    found = module.learner_progress
-    sections = sections_from(module.section_list)
+def module_view(standing: LearnerModule) -> dict:
+    """The overview's data: sections with their state, progress, quiz standing."""
+    found, sections, version = standing.progress, standing.sections, standing.version
     return {
-        "module": module,
+        "module": standing.module,
         "version": version,
         "sections": sections,
         "progress": found,
         "done": sum(1 for s in sections if s.state == DONE),
         "resume": resume_page(sections, found),
-        "in_progress": module.attempts_open > 0,
+        "in_progress": standing.attempts_open > 0,
         "left": attempts_left(
-            (version.quiz or {}).get("max_attempts", 0), module.attempts_made
+            (version.quiz or {}).get("max_attempts", 0), standing.attempts_made
         ),
     }
 
 
-def page_view(user, context, module, version, page_slug: str) -> dict | None:
+def _progress_row(launch, standing: LearnerModule):
+    """The learner's progress in the module, opened on first use."""
+    if standing.progress is not None:
+        return standing.progress
+    return open_progress(launch.user, launch.context, standing.module)
+
+
+def page_view(launch, standing: LearnerModule, page_slug: str) -> dict | None:
     """A section's data (None if no such page); records the visit."""
+    module, version = standing.module, standing.version
     page = current_page(module, page_slug)
     if page is None:
         return None
-    found = module.learner_progress or open_progress(user, context, module)
+    found = _progress_row(launch, standing)
     record_visit(found, page)
-    sections = sections_from(module.section_list)  # as they were before this visit
+    sections = list(standing.sections)  # as they were before this visit
     index = next((n for n, s in enumerate(sections) if s.id == page.id), None)
     if index is None:  # published between the two reads
         return None
@@ -98,14 +102,15 @@ def page_view(user, context, module, version, page_slug: str) -> dict | None:
     }
 
 
-def complete_page(user, context, module, version, page_slug, link) -> str | None:
+def complete_page(launch, standing: LearnerModule, page_slug: str) -> str | None:
     """Mark a page complete; where to go next: a page slug, "quiz" or "module"."""
-    pages = pages_of(module)
+    version = standing.version
+    pages = pages_of(standing.module)
     index = next((n for n, p in enumerate(pages) if p.slug == page_slug), None)
     if index is None:
         return None
-    found = module.learner_progress or open_progress(user, context, module)
-    mark_page_complete(found, pages[index], version, link)
+    found = _progress_row(launch, standing)
+    mark_page_complete(found, pages[index], version, launch.link)
     if index + 1 < len(pages):
         return pages[index + 1].slug
     return "quiz" if version.quiz and not found.passed else "module"

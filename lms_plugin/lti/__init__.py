@@ -22,11 +22,6 @@ import logging
 
 from flask import Flask
 
-from lms_plugin.lti.launch.flow import default_landing
-from lms_plugin.lti.launch.flow import set_resource_landing
-
-__all__ = ["init_app", "set_resource_landing"]
-
 
 def init_app(app: Flask) -> None:
     """Register every LTI blueprint and command, and iframe-safe session cookies."""
@@ -42,7 +37,6 @@ def init_app(app: Flask) -> None:
     policy = app.config["LTI_UNKNOWN_DEPLOYMENTS"]
     if policy not in ("accept", "hold"):
         raise ValueError(f"LTI_UNKNOWN_DEPLOYMENTS must be accept or hold: {policy!r}")
-    app.extensions["lms_plugin.lti"] = {"resource_landing": default_landing}
     app.session_interface = IframeSessionInterface()
     werkzeug_log = logging.getLogger("werkzeug")
     if not any(isinstance(f, RedactTickets) for f in werkzeug_log.filters):

@@ -44,6 +44,7 @@ course and never deleted: old question versions may still show them.
 """
 
 import json
+from typing import NamedTuple
 
 from peewee import BlobField
 from peewee import CharField
@@ -54,6 +55,8 @@ from peewee import TextField
 from lms_plugin.clock import utcnow
 from lms_plugin.db import BaseModel
 from lms_plugin.db import DateTimeField
+from lms_plugin.db import Param
+from lms_plugin.db import Prepared
 
 
 class JSONField(TextField):
@@ -207,6 +210,35 @@ class Asset(BaseModel):
     byte_size = IntegerField()
     data = BlobField()
     created_at = DateTimeField(default=utcnow)
+
+    @classmethod
+    def media_type_of(cls, digest: str) -> str | None:
+        """The media type of the image ``digest`` (enough for a revalidation)."""
+        rows = _asset_media_type.raw(digest=digest)
+        return rows[0][0] if rows else None
+
+    @classmethod
+    def image(cls, digest: str) -> "StoredImage | None":
+        """The image ``digest``: its media type and bytes, or None."""
+        rows = _asset_image.raw(digest=digest)
+        return StoredImage(rows[0][0], bytes(rows[0][1])) if rows else None
+
+
+class StoredImage(NamedTuple):
+    """An image as it is served."""
+
+    media_type: str
+    data: bytes
+
+
+_asset_media_type = Prepared(
+    lambda: Asset.select(Asset.media_type).where(Asset.digest == Param("digest"))
+)
+_asset_image = Prepared(
+    lambda: Asset.select(Asset.media_type, Asset.data).where(
+        Asset.digest == Param("digest")
+    )
+)
 
 
 CONTENT_MODELS = [

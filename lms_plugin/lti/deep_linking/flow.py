@@ -23,15 +23,14 @@ from urllib.parse import urlsplit
 
 import jwt
 from cryptography.hazmat.primitives import serialization
-from flask import session
 from flask import url_for
 from flask_login import current_user
 from markupsafe import Markup
 from peewee import IntegrityError
 from werkzeug.utils import redirect
 
-from lms_plugin.auth import SESSION_CONTEXT_ID
 from lms_plugin.auth import Forbidden
+from lms_plugin.auth import current_launch
 from lms_plugin.auth import has_role
 from lms_plugin.clock import utcnow
 from lms_plugin.db import database
@@ -365,7 +364,8 @@ def bind_from_launch(link: LtiResourceLink, data: dict) -> bool:
 def link_for_staff(link_id: int) -> LtiResourceLink:
     """The resource link ``link_id`` of the session's context, for its staff only."""
     link = LtiResourceLink.get_or_none(LtiResourceLink.id == link_id)
-    context_id = session.get(SESSION_CONTEXT_ID)
+    launch = current_launch()
+    context_id = launch.context.id if launch and launch.context else None
     if link is None or context_id is None or link.context_id != context_id:
         raise NotFoundHere(
             "This link is not part of the course you opened the tool from. Open "

@@ -12,8 +12,8 @@ from flask import request
 from flask_login import login_required
 from werkzeug.utils import redirect
 
+from lms_plugin.landing import landing_for
 from lms_plugin.lti.deep_linking import flow as dl
-from lms_plugin.lti.launch.flow import resource_landing_url
 
 bp = Blueprint("deep_linking", __name__)
 
@@ -66,7 +66,7 @@ def choose_module(link_id: int):
     if request.method == "POST":
         try:
             dl.bind_link(link, request.form.get("module", ""))
-            return redirect(resource_landing_url(link), code=303)
+            return redirect(landing_for(link), code=303)
         except ValueError as problem:
             error = str(problem)
     page = render_template(

@@ -8,23 +8,17 @@
 import json
 import logging
 
-from flask import Flask
-from flask import current_app
-from flask import g
 from flask import make_response
 from flask import render_template
 from flask import request
-from flask import session
 from flask import url_for
-from flask_login import login_user
 from werkzeug.utils import redirect
 
-from lms_plugin.auth import SESSION_CONTEXT_ID
-from lms_plugin.auth import SESSION_LAUNCH_ID
-from lms_plugin.auth import SESSION_RESOURCE_LINK_ID
+from lms_plugin.auth import start_launch_session
 from lms_plugin.clock import utcnow
 from lms_plugin.db import database
 from lms_plugin.errors import LaunchError
+from lms_plugin.landing import landing_for
 from lms_plugin.lti import claims
 from lms_plugin.lti import roles
 from lms_plugin.lti.launch import storage
@@ -43,8 +37,6 @@ from lms_plugin.models.lti import User
 
 log = logging.getLogger(__name__)
 
-#: Where ``flask.g`` holds the claims of the launch this request validated.
-LAUNCH_DATA_KEY = "lti_launch_data"
 #: Malformed claims that pylti1p3's validators trip over instead of rejecting.
 _MALFORMED = (AttributeError, TypeError, ValueError, KeyError)
 
@@ -131,9 +123,9 @@ def handle_launch():
         message_launch, data = validate_launch()
     except PlatformStorageNeeded as needed:
         return platform_storage_launch_page(needed)
-    setattr(g, LAUNCH_DATA_KEY, data)  # the landing reads it without a reload
-    user, context, link = sync_launch(message_launch, data)
-    start_session(user, message_launch.get_launch_id(), context, link)
+    user, context, membership, link = sync_launch(message_launch, data)
+    launch_id = message_launch.get_launch_id()
+    start_launch_session(user, launch_id, context, membership, link, data)
     log.info(
         "LTI launch accepted: %s user=%s context=%s",
         data.get(claims.CLAIM_MESSAGE_TYPE),
@@ -149,12 +141,12 @@ def sync_launch(message_launch: ToolMessageLaunch, data: dict):
     with database.atomic():
         user = sync_user_from_launch(message_launch.registration_row, data)
         context = sync_context_from_launch(deployment, data)
-        sync_membership_from_launch(user, context, data)
+        membership = sync_membership_from_launch(user, context, data)
         link = None
         if message_launch.is_resource_launch():
             link = sync_resource_link_from_launch(deployment, context, data)
             bind_link_from_launch(link, data)
-    return user, context, link
+    return user, context, membership, link
 
 
 def dispatch(message_launch: ToolMessageLaunch, link: LtiResourceLink | None):
@@ -162,7 +154,7 @@ def dispatch(message_launch: ToolMessageLaunch, link: LtiResourceLink | None):
     if message_launch.is_deep_link_launch():
         return handle_deep_linking_launch(message_launch)
     if link is not None:
-        return landing_redirect(resource_landing_url(link))
+        return landing_redirect(landing_for(link))
     message_type = message_launch.get_launch_data().get(claims.CLAIM_MESSAGE_TYPE)
     raise LaunchError(
         "This kind of launch is not supported by the tool.",
@@ -184,35 +176,11 @@ def bind_link_from_launch(link: LtiResourceLink, data: dict) -> None:
     deep_linking.bind_from_launch(link, data)
 
 
-def default_landing(link: LtiResourceLink) -> str:
-    """Where a resource-link launch lands until the learner pages take over."""
-    return url_for("lti.launched")
-
-
-def set_resource_landing(app: Flask, landing) -> None:
-    """Make ``landing(link) -> url`` the page resource-link launches redirect to."""
-    app.extensions["lms_plugin.lti"]["resource_landing"] = landing
-
-
-def resource_landing_url(link: LtiResourceLink) -> str:
-    """The URL a resource-link launch of ``link`` redirects to."""
-    return current_app.extensions["lms_plugin.lti"]["resource_landing"](link)
-
-
 def landing_redirect(landing: str):
     """Redirect to ``landing`` with a one-time ticket, in case the cookie is lost."""
     grant = tickets.session_grant(landing)
     ticket = tickets.mint(grant, tickets.LANDING_LIFETIME)
     return redirect(tickets.with_ticket(landing, ticket), code=303)
-
-
-def start_session(user, launch_id, context, link) -> None:
-    """Log ``user`` in with a fresh session bound to this launch's context."""
-    session.clear()  # a launch in another context must not inherit this one
-    login_user(user)
-    session[SESSION_LAUNCH_ID] = launch_id
-    session[SESSION_CONTEXT_ID] = context.id if context else None
-    session[SESSION_RESOURCE_LINK_ID] = link.id if link else None
 
 
 def _claim(data: dict, name: str) -> dict:

@@ -10,12 +10,12 @@ lingers in history or referrers); without it, it answers the cookies-blocked pag
 from flask import make_response
 from flask import render_template
 from flask import request
-from flask import session
-from flask_login import current_user
 from werkzeug.utils import redirect
 
-from lms_plugin.auth import SESSION_LAUNCH_ID
-from lms_plugin.auth import load_user
+from lms_plugin.auth import active_user
+from lms_plugin.auth import current_launch
+from lms_plugin.auth import membership_of
+from lms_plugin.auth import start_launch_session
 from lms_plugin.errors import LaunchError
 from lms_plugin.lti.launch import tickets
 from lms_plugin.models.lti import LtiContext
@@ -49,11 +49,12 @@ def check_landing_ticket():
     if ticket is None or request.method != "GET":
         return None
     grant = tickets.consume(ticket)
-    if grant and session.get(SESSION_LAUNCH_ID) == grant["launch"]:
+    launch = current_launch()
+    if grant and launch is not None and launch.launch_id == grant["launch"]:
         return _private(redirect(tickets.without_ticket(request.full_path), 303))
     if grant:
         return cookies_blocked_page(grant)
-    if current_user.is_authenticated:
+    if launch is not None:
         return _private(redirect(tickets.without_ticket(request.full_path), 303))
     raise TicketRefused()
 
@@ -69,10 +70,8 @@ def cookies_blocked_page(grant: tickets.Grant):
 
 def resume():
     """Start the session of a ticket's launch in this window, then land."""
-    from lms_plugin.lti.launch.flow import start_session
-
     grant = tickets.consume(request.args.get("ticket"))
-    user = load_user(str(grant["user"])) if grant else None
+    user = active_user(grant["user"]) if grant else None
     if user is None or not tickets.is_local_path(grant["landing"]):
         raise TicketRefused()
     context = LtiContext.get_or_none(LtiContext.id == grant["context"])
@@ -81,5 +80,8 @@ def resume():
         grant["link"] is None
     ):
         raise TicketRefused()  # the course or link was removed since the launch
-    start_session(user, grant["launch"], context, link)
+    membership = membership_of(user, context)
+    start_launch_session(
+        user, grant["launch"], context, membership, link, grant.get("claims") or {}
+    )
     return _private(redirect(grant["landing"], 303))

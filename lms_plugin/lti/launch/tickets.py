@@ -25,12 +25,7 @@ from urllib.parse import urlencode
 from urllib.parse import urlsplit
 from urllib.parse import urlunsplit
 
-from flask import session
-from flask_login import current_user
-
-from lms_plugin.auth import SESSION_CONTEXT_ID
-from lms_plugin.auth import SESSION_LAUNCH_ID
-from lms_plugin.auth import SESSION_RESOURCE_LINK_ID
+from lms_plugin.auth import current_launch
 from lms_plugin.clock import utcnow
 from lms_plugin.lti.launch.storage import put_value
 from lms_plugin.models.lti import LaunchState
@@ -53,6 +48,7 @@ class Grant(t.TypedDict):
     context: int | None
     link: int | None
     launch: str
+    claims: dict  # the launch's routing claims
     landing: str
 
 
@@ -89,13 +85,7 @@ def consume(ticket: str | None) -> Grant | None:
 
 def session_grant(landing: str) -> Grant:
     """The grant for the launch that just started this request's session."""
-    return Grant(
-        user=int(current_user.get_id()),
-        context=session.get(SESSION_CONTEXT_ID),
-        link=session.get(SESSION_RESOURCE_LINK_ID),
-        launch=session[SESSION_LAUNCH_ID],
-        landing=landing,
-    )
+    return Grant(**current_launch().grant(), landing=landing)
 
 
 def with_ticket(url: str, ticket: str) -> str:

@@ -1,4 +1,4 @@
-"""The LTI endpoints: login initiation, launch, resume, tool JWKS, interim landing."""
+"""The LTI endpoints: login initiation, launch, resume and the tool's JWKS."""
 
 import logging
 
@@ -6,21 +6,13 @@ from flask import Blueprint
 from flask import current_app
 from flask import jsonify
 from flask import render_template
-from flask import session
-from flask_login import current_user
-from flask_login import login_required
 
 from lms_plugin import csrf
-from lms_plugin.auth import SESSION_CONTEXT_ID
-from lms_plugin.auth import SESSION_RESOURCE_LINK_ID
 from lms_plugin.errors import LaunchError
 from lms_plugin.lti.launch import resume as resume_flow
 from lms_plugin.lti.launch.flow import handle_launch
 from lms_plugin.lti.launch.flow import start_login
 from lms_plugin.lti.registration import keys
-from lms_plugin.models.lti import LtiContext
-from lms_plugin.models.lti import LtiMembership
-from lms_plugin.models.lti import LtiResourceLink
 
 bp = Blueprint("lti", __name__, url_prefix="/lti")
 log = logging.getLogger(__name__)
@@ -71,22 +63,6 @@ def jwks():
     response.cache_control.public = True
     response.cache_control.max_age = current_app.config["LTI_JWKS_MAX_AGE"]
     return response
-
-
-@bp.get("/launched")
-@login_required
-def launched():
-    """Interim landing after a resource-link launch: who and where."""
-    context = LtiContext.get_or_none(LtiContext.id == session.get(SESSION_CONTEXT_ID))
-    link = LtiResourceLink.get_or_none(
-        LtiResourceLink.id == session.get(SESSION_RESOURCE_LINK_ID)
-    )
-    membership = LtiMembership.get_or_none(
-        (LtiMembership.user == current_user.id) & (LtiMembership.context == context)
-    )
-    return render_template(
-        "lti/launched.html", context=context, link=link, membership=membership
-    )
 
 
 @bp.errorhandler(LaunchError)
