@@ -23,14 +23,11 @@ from flask_login import LoginManager
 from flask_login import current_user
 from flask_login import login_user
 
-from lms_plugin.db import Param
-from lms_plugin.db import Prepared
 from lms_plugin.errors import LmsError
 from lms_plugin.errors import render_error
 from lms_plugin.errors import wants_json
 from lms_plugin.models.lti import LtiContext
 from lms_plugin.models.lti import LtiMembership
-from lms_plugin.models.lti import LtiRegistration
 from lms_plugin.models.lti import LtiResourceLink
 from lms_plugin.models.lti import User
 
@@ -74,7 +71,7 @@ class CurrentLaunch:
     def link(self) -> LtiResourceLink | None:
         """The resource link launched, or None (a course-wide launch)."""
         if self.read_link is None and self.link_id is not None:
-            self.read_link = _link_by_id.first(id=self.link_id)
+            self.read_link = LtiResourceLink.by_id(self.link_id)
         return self.read_link
 
     def has_role(self, *roles: str) -> bool:
@@ -106,54 +103,16 @@ CLAIM_CANVAS_PLACEMENT = "https://www.instructure.com/placement"
 ROUTING_CLAIMS = (CLAIM_CANVAS_PLACEMENT,)
 
 
-def _active_registrations():
-    return LtiRegistration.select(LtiRegistration.id).where(LtiRegistration.is_active)
-
-
-@Prepared
-def _active_user():
-    """A user by id, if their registration is still active."""
-    return User.select().where(
-        (User.id == Param("id")) & User.registration.in_(_active_registrations())
-    )
-
-
-@Prepared
-def _membership_with_user():
-    """A membership with its user and context, if the registration is active."""
-    return (
-        LtiMembership.select(LtiMembership, User, LtiContext)
-        .join(User)
-        .switch(LtiMembership)
-        .join(LtiContext)
-        .where(
-            (LtiMembership.user == Param("user"))
-            & (LtiMembership.context == Param("context"))
-            & User.registration.in_(_active_registrations())
-        )
-    )
-
-
-@Prepared
-def _context():
-    return LtiContext.select().where(LtiContext.id == Param("id"))
-
-
-@Prepared
-def _link_by_id():
-    return LtiResourceLink.select().where(LtiResourceLink.id == Param("id"))
-
-
 def membership_of(user: User, context: LtiContext | None) -> LtiMembership | None:
     """``user``'s membership in ``context`` (its user and context attached), or None."""
     if context is None:
         return None
-    return _membership_with_user.first(user=user.id, context=context.id)
+    return LtiMembership.of(user.id, context.id)
 
 
 def active_user(user_id: int) -> User | None:
     """The user ``user_id`` if their registration is still active, else None."""
-    return _active_user.first(id=user_id)
+    return User.active(user_id)
 
 
 @login_manager.user_loader
@@ -169,13 +128,13 @@ def load_user(user_id: str) -> User | None:
     context_id = session.get(_CONTEXT_ID)
     membership = context = None
     if context_id:
-        membership = _membership_with_user.first(user=int(user_id), context=context_id)
+        membership = LtiMembership.of(int(user_id), context_id)
     if membership is not None:
         user, context = membership.user, membership.context
     else:
         user = active_user(int(user_id))
         if user is not None and context_id:
-            context = _context.first(id=context_id)
+            context = LtiContext.by_id(context_id)
     if user is not None:
         _remember(user, context, membership)
     return user
@@ -227,7 +186,7 @@ def reread_context() -> None:
     """Read the launch's context again (after this request changed it)."""
     launch = current_launch()
     if launch is not None and launch.context is not None:
-        launch.context = _context.first(id=launch.context.id)
+        launch.context = LtiContext.by_id(launch.context.id)
 
 
 @login_manager.unauthorized_handler

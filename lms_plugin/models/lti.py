@@ -15,6 +15,8 @@ from peewee import TextField
 from lms_plugin.clock import utcnow
 from lms_plugin.db import BaseModel
 from lms_plugin.db import DateTimeField
+from lms_plugin.db import Param
+from lms_plugin.db import Prepared
 
 
 class LtiRegistration(BaseModel):
@@ -36,6 +38,14 @@ class LtiRegistration(BaseModel):
     class Meta:
         indexes = ((("issuer", "client_id"), True),)
 
+    @classmethod
+    def active_for(cls, issuer: str, client_id: str | None):
+        """The active registration for (issuer, client_id), or the issuer's only one."""
+        if client_id:
+            return _registration_by_client_id.first(iss=issuer, client_id=client_id)
+        candidates = _registrations_of_issuer.rows(iss=issuer)
+        return candidates[0] if len(candidates) == 1 else None
+
 
 class LtiDeployment(BaseModel):
     """One deployment of the tool in a platform (Canvas: per account or course)."""
@@ -49,6 +59,11 @@ class LtiDeployment(BaseModel):
 
     class Meta:
         indexes = ((("registration", "deployment_id"), True),)
+
+    @classmethod
+    def find(cls, registration, deployment_id: str):
+        """The deployment ``deployment_id`` of ``registration``, or None."""
+        return _deployment.first(registration=registration, deployment_id=deployment_id)
 
 
 class RegistrationInvite(BaseModel):
@@ -129,6 +144,11 @@ class User(BaseModel):
     def get_id(self) -> str:
         return str(self.id)
 
+    @classmethod
+    def active(cls, user_id: int):
+        """The user ``user_id`` if their registration is still active, else None."""
+        return _active_user.first(id=user_id)
+
 
 class LtiContext(BaseModel):
     """A course (or other context) in a platform, per deployment."""
@@ -147,6 +167,11 @@ class LtiContext(BaseModel):
 
     class Meta:
         indexes = ((("deployment", "id_on_platform"), True),)
+
+    @classmethod
+    def by_id(cls, context_id: int):
+        """The context ``context_id``, or None."""
+        return _context_by_id.first(id=context_id)
 
 
 class LtiMembership(BaseModel):
@@ -168,6 +193,14 @@ class LtiMembership(BaseModel):
 
     class Meta:
         indexes = ((("user", "context"), True),)
+
+    @classmethod
+    def of(cls, user_id: int, context_id: int):
+        """The membership of a user in a context, its user and context attached.
+
+        None when there is none, or the user's registration is no longer active.
+        """
+        return _membership_with_user.first(user=user_id, context=context_id)
 
 
 class LtiResourceLink(BaseModel):
@@ -191,12 +224,22 @@ class LtiResourceLink(BaseModel):
     class Meta:
         indexes = ((("deployment", "id_on_platform"), True),)
 
+    @classmethod
+    def by_id(cls, link_id: int):
+        """The resource link ``link_id``, or None."""
+        return _link_by_id.first(id=link_id)
+
 
 class LtiNonce(BaseModel):
     """A nonce already received; the unique index makes each one single-use."""
 
     value = CharField(max_length=255, unique=True)
     expires_at = DateTimeField(index=True)
+
+    @classmethod
+    def spend(cls, value: str, expires_at) -> None:
+        """Record ``value`` as used; IntegrityError if it was used before."""
+        _insert_nonce.execute(value=value, expires_at=expires_at)
 
 
 class LaunchState(BaseModel):
@@ -209,6 +252,17 @@ class LaunchState(BaseModel):
     key = CharField(max_length=255, unique=True)
     value = TextField()
     expires_at = DateTimeField(index=True)
+
+    @classmethod
+    def unexpired_value(cls, key: str, now) -> str | None:
+        """The value stored under ``key`` if it has not expired by ``now``."""
+        rows = _unexpired_value.raw(key=key, now=now)
+        return rows[0][0] if rows else None
+
+    @classmethod
+    def take(cls, key: str, now) -> bool:
+        """Delete the unexpired row ``key``; True if this call deleted it."""
+        return _take_state.execute(key=key, now=now) == 1
 
 
 class ServiceToken(BaseModel):
@@ -248,3 +302,65 @@ LTI_MODELS = [
     ServiceToken,
     PlatformKeySet,
 ]
+
+
+# --- hot queries, prepared once (see lms_plugin.db.Prepared) ---------------------
+
+
+def _active_registrations():
+    return LtiRegistration.select(LtiRegistration.id).where(LtiRegistration.is_active)
+
+
+def _issuer_registrations():
+    return LtiRegistration.select().where(
+        (LtiRegistration.issuer == Param("iss")) & LtiRegistration.is_active
+    )
+
+
+_registration_by_client_id = Prepared(
+    lambda: _issuer_registrations().where(
+        LtiRegistration.client_id == Param("client_id")
+    )
+)
+_registrations_of_issuer = Prepared(lambda: _issuer_registrations().limit(2))
+_deployment = Prepared(
+    lambda: LtiDeployment.select().where(
+        (LtiDeployment.registration == Param("registration"))
+        & (LtiDeployment.deployment_id == Param("deployment_id"))
+    )
+)
+_active_user = Prepared(
+    lambda: User.select().where(
+        (User.id == Param("id")) & User.registration.in_(_active_registrations())
+    )
+)
+_membership_with_user = Prepared(
+    lambda: (
+        LtiMembership.select(LtiMembership, User, LtiContext)
+        .join(User)
+        .switch(LtiMembership)
+        .join(LtiContext)
+        .where(
+            (LtiMembership.user == Param("user"))
+            & (LtiMembership.context == Param("context"))
+            & User.registration.in_(_active_registrations())
+        )
+    )
+)
+_context_by_id = Prepared(
+    lambda: LtiContext.select().where(LtiContext.id == Param("id"))
+)
+_link_by_id = Prepared(
+    lambda: LtiResourceLink.select().where(LtiResourceLink.id == Param("id"))
+)
+_insert_nonce = Prepared(
+    lambda: LtiNonce.insert(
+        value=Param("value", LtiNonce.value),
+        expires_at=Param("expires_at", LtiNonce.expires_at),
+    )
+)
+_unexpired = (LaunchState.key == Param("key")) & (LaunchState.expires_at > Param("now"))
+_unexpired_value = Prepared(
+    lambda: LaunchState.select(LaunchState.value).where(_unexpired)
+)
+_take_state = Prepared(lambda: LaunchState.delete().where(_unexpired))

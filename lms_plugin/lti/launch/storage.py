@@ -4,7 +4,7 @@ Every worker on every host sees the same rows, so a login started on one process
 can finish on another, and a nonce used anywhere is used everywhere. Expired rows
 are ignored on read and purged by :func:`purge_expired`, which logins run at most
 once a minute per process. Each statement here runs on every launch, so each is
-:class:`~lms_plugin.db.Prepared`.
+prepared (the model methods of ``LaunchState`` and ``LtiNonce``).
 """
 
 import datetime
@@ -17,8 +17,6 @@ from peewee import IntegrityError
 from pylti1p3.launch_data_storage.base import LaunchDataStorage
 
 from lms_plugin.clock import utcnow
-from lms_plugin.db import Param
-from lms_plugin.db import Prepared
 from lms_plugin.db import database
 from lms_plugin.models.lti import LaunchState
 from lms_plugin.models.lti import LtiNonce
@@ -38,17 +36,10 @@ def put_value(key: str, value: t.Any, lifetime: float) -> None:
     )
 
 
-@Prepared
-def _unexpired():
-    return LaunchState.select(LaunchState.value).where(
-        (LaunchState.key == Param("key")) & (LaunchState.expires_at > Param("now"))
-    )
-
-
 def get_value(key: str) -> t.Any:
     """Return the unexpired value under ``key``, or None."""
-    row = _unexpired.first(key=key, now=utcnow())
-    return json.loads(row.value) if row else None
+    value = LaunchState.unexpired_value(key, utcnow())
+    return json.loads(value) if value is not None else None
 
 
 def save_login(state: str, login: dict, lifetime: float) -> None:
@@ -74,25 +65,12 @@ def consume_login(state: str, nonce: str, nonce_expires_at: datetime.datetime):
         with database.atomic():
             # The unique index is the lock: a concurrent insert of the same nonce
             # waits for this transaction, then fails.
-            _insert_nonce.execute(value=nonce, expires_at=nonce_expires_at)
-            deleted = _consume_state.execute(key=_LOGIN_PREFIX + state, now=utcnow())
-            if deleted != 1:
+            LtiNonce.spend(nonce, nonce_expires_at)
+            if not LaunchState.take(_LOGIN_PREFIX + state, utcnow()):
                 raise AlreadyUsed(f"login state {state} was already used")
     except IntegrityError as error:
         raise AlreadyUsed(f"nonce {nonce} was already used") from error
 
-
-_insert_nonce = Prepared(
-    lambda: LtiNonce.insert(
-        value=Param("value", LtiNonce.value),
-        expires_at=Param("expires_at", LtiNonce.expires_at),
-    )
-)
-_consume_state = Prepared(
-    lambda: LaunchState.delete().where(
-        (LaunchState.key == Param("key")) & (LaunchState.expires_at > Param("now"))
-    )
-)
 
 #: Seconds between purges of expired rows, per process.
 PURGE_INTERVAL = 60.0

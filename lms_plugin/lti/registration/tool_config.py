@@ -14,8 +14,6 @@ from pylti1p3.deployment import Deployment
 from pylti1p3.registration import Registration
 from pylti1p3.tool_config import ToolConfAbstract
 
-from lms_plugin.db import Param
-from lms_plugin.db import Prepared
 from lms_plugin.errors import LaunchError
 from lms_plugin.lti.registration import keys
 from lms_plugin.models.lti import LtiDeployment
@@ -105,39 +103,14 @@ class DbToolConf(ToolConfAbstract):
         return Deployment().set_deployment_id(deployment_id)
 
 
-def _active_registrations():
-    return LtiRegistration.select().where(
-        (LtiRegistration.issuer == Param("iss")) & LtiRegistration.is_active
-    )
-
-
-_by_client_id = Prepared(
-    lambda: _active_registrations().where(
-        LtiRegistration.client_id == Param("client_id")
-    )
-)
-_by_issuer = Prepared(lambda: _active_registrations().limit(2))
-
-
 def find_registration_row(iss: str, client_id: str | None) -> LtiRegistration | None:
     """The active registration for (iss, client_id), or the issuer's only one."""
-    if client_id:
-        return _by_client_id.first(iss=iss, client_id=client_id)
-    candidates = _by_issuer.rows(iss=iss)
-    return candidates[0] if len(candidates) == 1 else None
-
-
-@Prepared
-def _deployment():
-    return LtiDeployment.select().where(
-        (LtiDeployment.registration == Param("registration"))
-        & (LtiDeployment.deployment_id == Param("deployment_id"))
-    )
+    return LtiRegistration.active_for(iss, client_id)
 
 
 def record_deployment(registration: LtiRegistration, deployment_id: str):
     """Return the deployment row, creating it per LTI_UNKNOWN_DEPLOYMENTS if new."""
-    row = _deployment.first(registration=registration, deployment_id=deployment_id)
+    row = LtiDeployment.find(registration, deployment_id)
     if row is not None:
         return row
     policy = current_app.config["LTI_UNKNOWN_DEPLOYMENTS"]
@@ -146,7 +119,7 @@ def record_deployment(registration: LtiRegistration, deployment_id: str):
         deployment_id=deployment_id,
         is_active=policy == ACCEPT,
     )
-    return _deployment.first(registration=registration, deployment_id=deployment_id)
+    return LtiDeployment.find(registration, deployment_id)
 
 
 def held_deployment_error(registration: LtiRegistration, deployment_id: str):
