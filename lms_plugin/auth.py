@@ -26,6 +26,7 @@ from flask_login import login_user
 from lms_plugin.errors import LmsError
 from lms_plugin.errors import render_error
 from lms_plugin.errors import wants_json
+from lms_plugin.lti import roles
 from lms_plugin.models.lti import LtiContext
 from lms_plugin.models.lti import LtiMembership
 from lms_plugin.models.lti import LtiResourceLink
@@ -217,7 +218,7 @@ def _not_signed_in(error: NotSignedIn):
 
 
 #: The course staff: they see the instructor view and choose a link's module.
-STAFF_ROLES = ("instructor", "teaching_assistant", "administrator")
+STAFF_ROLES = roles.STAFF
 
 
 def is_staff(membership) -> bool:

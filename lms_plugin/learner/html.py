@@ -16,6 +16,8 @@ from markupsafe import Markup
 from markupsafe import escape
 
 from lms_plugin.auth import is_staff
+from lms_plugin.models.progress import NOT_STARTED
+from lms_plugin.models.progress import STATE_LABELS
 from lms_plugin.url_cache import url
 
 #: What a section's state reads as, by :data:`lms_plugin.progress.Section.state`.
@@ -28,17 +30,9 @@ _STATE_HTML = (
 _CURRENT = ' aria-current="page"'
 
 
-#: What each module state reads as for learners.
-STATE_LABELS = {
-    "completed": "Completed",
-    "completed_not_passed": "Completed, quiz not passed",
-    "in_progress": "In progress",
-}
-
-
 def state_label(state: str | None) -> str:
     """A module state for people ("Not started" for anything else)."""
-    return STATE_LABELS.get(state, "Not started")
+    return STATE_LABELS.get(state, STATE_LABELS[NOT_STARTED])
 
 
 def crumbs(module, title: str, here: str | None = None) -> Markup:

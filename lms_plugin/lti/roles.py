@@ -13,6 +13,8 @@ TEACHING_ASSISTANT = "teaching_assistant"
 CONTENT_DEVELOPER = "content_developer"
 ADMINISTRATOR = "administrator"
 ROLES = (LEARNER, INSTRUCTOR, TEACHING_ASSISTANT, CONTENT_DEVELOPER, ADMINISTRATOR)
+#: The course staff: they see the instructor view and choose a link's module.
+STAFF = (INSTRUCTOR, TEACHING_ASSISTANT, ADMINISTRATOR)
 
 _CONTEXT = "http://purl.imsglobal.org/vocab/lis/v2/membership"
 _INSTITUTION = "http://purl.imsglobal.org/vocab/lis/v2/institution/person#"

@@ -33,6 +33,13 @@ NOT_STARTED = "not_started"
 IN_PROGRESS = "in_progress"
 COMPLETED = "completed"
 COMPLETED_NOT_PASSED = "completed_not_passed"  # attempts exhausted (content B.3)
+#: Module states for people (text, never colour alone).
+STATE_LABELS = {
+    NOT_STARTED: "Not started",
+    IN_PROGRESS: "In progress",
+    COMPLETED: "Completed",
+    COMPLETED_NOT_PASSED: "Completed, quiz not passed",
+}
 
 #: QuizAttempt.status values.
 ATTEMPT_IN_PROGRESS = "in_progress"

@@ -25,15 +25,9 @@ from lms_plugin.models.passback import SENT
 from lms_plugin.models.passback import SUPERSEDED
 from lms_plugin.models.passback import ScorePost
 from lms_plugin.models.progress import NOT_STARTED
+from lms_plugin.models.progress import STATE_LABELS
 from lms_plugin.models.progress import ModuleProgress
 
-#: Module states for people (text, never colour alone).
-STATE_LABELS = {
-    "not_started": "Not started",
-    "in_progress": "In progress",
-    "completed": "Completed",
-    "completed_not_passed": "Completed, quiz not passed",
-}
 #: Roles shown in the roster, in order.
 ROLE_LABELS = (
     ("instructor", "Instructor"),

@@ -56,8 +56,6 @@ PICKER_ROLES = (
     roles.ADMINISTRATOR,
     roles.CONTENT_DEVELOPER,
 )
-#: Roles that may choose the module of a link added without deep linking.
-LINK_ROLES = (roles.INSTRUCTOR, roles.TEACHING_ASSISTANT, roles.ADMINISTRATOR)
 RESOURCE_LINK = "ltiResourceLink"
 LINE_ITEM_TAG = "lms_plugin-quiz"
 CUSTOM_MODULE_ID = "module_id"
@@ -372,7 +370,7 @@ def link_for_staff(link_id: int) -> LtiResourceLink:
             "it from its own course.",
             detail=f"resource link {link_id} is not in context {context_id}",
         )
-    if not has_role(*LINK_ROLES):
+    if not has_role(*roles.STAFF):  # they choose the module of a pasted link
         raise Forbidden(
             "Only instructors, teaching assistants and administrators of this "
             "course can choose which module a link opens."
