@@ -153,14 +153,6 @@ def _monotonic(user, line_key: str, stamp: datetime.datetime) -> datetime.dateti
     return stamp
 
 
-def is_canvas(registration: LtiRegistration) -> bool:
-    """True for a Canvas registration (its family, or a Canvas cloud issuer)."""
-    if registration.platform_family == "canvas":
-        return True
-    host = registration.issuer.split("://", 1)[-1].split("/", 1)[0]
-    return host == "instructure.com" or host.endswith(".instructure.com")
-
-
 def iso_ms(value: datetime.datetime) -> str:
     """ISO 8601 in UTC with milliseconds, as AGS timestamps are written."""
     return value.isoformat(timespec="milliseconds") + "Z"
@@ -182,7 +174,7 @@ def score_document(row: ScorePost) -> dict:
     submission = json.loads(row.submission) if row.submission else None
     if submission:
         score["submission"] = submission  # AGS: startedAt, submittedAt
-    if is_canvas(row.registration):
+    if row.registration.is_canvas:
         submitted_at = (submission or {}).get("submittedAt") or iso_ms(row.timestamp)
         score[CANVAS_SUBMISSION] = {
             "new_submission": True,
