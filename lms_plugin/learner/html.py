@@ -18,7 +18,7 @@ from markupsafe import escape
 from lms_plugin.auth import is_staff
 from lms_plugin.url_cache import url
 
-#: What a section's state reads as, by :data:`lms_plugin.progress.Section.state`.
+#: What a section's state reads as, by :attr:`.models.sections.Section.state`.
 _STATE_HTML = (
     "not opened",
     "opened",

@@ -10,25 +10,22 @@ import dataclasses
 from lms_plugin import quizzes
 from lms_plugin.models.content import Module
 from lms_plugin.models.content import ModuleVersion
+from lms_plugin.models.content import Page
 from lms_plugin.models.progress import ATTEMPT_SUBMITTED
 from lms_plugin.models.progress import AttemptItem
 from lms_plugin.models.progress import QuizAttempt
-from lms_plugin.progress import DONE
-from lms_plugin.progress import NOT_OPENED
-from lms_plugin.progress import OPENED
-from lms_plugin.progress import Section
-from lms_plugin.progress import attempt_questions
-from lms_plugin.progress import attempts_in_scope
-from lms_plugin.progress import attempts_left
-from lms_plugin.progress import attempts_of
-from lms_plugin.progress import current_page
-from lms_plugin.progress import mark_page_complete
-from lms_plugin.progress import open_progress
-from lms_plugin.progress import pages_of
-from lms_plugin.progress import quiz_bank
-from lms_plugin.progress import record_visit
-from lms_plugin.progress import sections_from
-from lms_plugin.progress import unfinished_attempt
+from lms_plugin.models.sections import DONE
+from lms_plugin.models.sections import NOT_OPENED
+from lms_plugin.models.sections import OPENED
+from lms_plugin.models.sections import Section
+from lms_plugin.models.sections import sections_from
+from lms_plugin.progress.attempts import attempts_of
+from lms_plugin.progress.attempts import quiz_bank
+from lms_plugin.progress.attempts import unfinished_attempt
+from lms_plugin.progress.completion import attempts_left
+from lms_plugin.progress.completion import mark_page_complete
+from lms_plugin.progress.completion import open_progress
+from lms_plugin.progress.completion import record_visit
 
 
 def numbering(questions: list[dict]) -> tuple[dict[str, int], int]:
@@ -74,7 +71,7 @@ def module_view(module: Module, version: ModuleVersion) -> dict:
 
 def page_view(user, context, module, version, page_slug: str) -> dict | None:
     """A section's data (None if no such page); records the visit."""
-    page = current_page(module, page_slug)
+    page = Page.current_by_slug(module, page_slug)
     if page is None:
         return None
     found = module.learner_progress or open_progress(user, context, module)
@@ -100,14 +97,14 @@ def page_view(user, context, module, version, page_slug: str) -> dict | None:
 
 def complete_page(user, context, module, version, page_slug, link) -> str | None:
     """Mark a page complete; where to go next: a page slug, "quiz" or "module"."""
-    pages = pages_of(module)
-    index = next((n for n, p in enumerate(pages) if p.slug == page_slug), None)
+    sections = sections_from(module.section_list)
+    index = next((n for n, s in enumerate(sections) if s.slug == page_slug), None)
     if index is None:
         return None
     found = module.learner_progress or open_progress(user, context, module)
-    mark_page_complete(found, pages[index], version, link)
-    if index + 1 < len(pages):
-        return pages[index + 1].slug
+    mark_page_complete(found, sections[index].id, version, link)
+    if index + 1 < len(sections):
+        return sections[index + 1].slug
     return "quiz" if version.quiz and not found.passed else "module"
 
 
@@ -117,7 +114,7 @@ def quiz_view(user, context, module: Module, version: ModuleVersion) -> dict:
     current = unfinished_attempt(attempts)
     view = {"module": module, "version": version, "settings": version.quiz}
     if current is not None:
-        questions = attempt_questions(current)
+        questions = current.drawn_questions()
         numbers, total = numbering(questions)
         view.update(
             attempt=current,
@@ -163,18 +160,14 @@ def as_scored(item: quizzes.ItemScore, row) -> quizzes.ItemScore:
 
 def result_view(attempt: QuizAttempt, context) -> dict:
     """A submitted attempt's data: score, per-item results, whether to reveal."""
-    questions = attempt_questions(attempt)
+    questions = attempt.drawn_questions()
     version = attempt.module_version
     settings = version.quiz
     score = quizzes.score_quiz(
         questions, attempt.responses or {}, settings["passing_percent"]
     )
     scored = {row.item_id: row for row in AttemptItem.for_attempt(attempt)}
-    submitted = [
-        a
-        for a in attempts_in_scope(attempt.user_id, attempt.scope, attempt.module_id)
-        if a.status == ATTEMPT_SUBMITTED
-    ]
+    submitted = attempt.submitted_so_far()
     numbers, total = numbering(questions)
     reveal = quizzes.may_show_answers(
         settings.get("show_answers", "after_pass_or_last_attempt"),

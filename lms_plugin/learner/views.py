@@ -20,7 +20,6 @@ from peewee import JOIN
 from peewee import Alias
 from peewee import fn
 
-from lms_plugin import progress
 from lms_plugin.auth import SESSION_CONTEXT_ID
 from lms_plugin.auth import SESSION_LAUNCH_ID
 from lms_plugin.auth import SESSION_RESOURCE_LINK_ID
@@ -43,6 +42,8 @@ from lms_plugin.models.progress import ATTEMPT_IN_PROGRESS
 from lms_plugin.models.progress import ModuleProgress
 from lms_plugin.models.progress import QuizAttempt
 from lms_plugin.models.progress import scope_of
+from lms_plugin.models.sections import section_list_query
+from lms_plugin.progress import attempts
 
 bp = Blueprint("learner", __name__, url_prefix="/learn")
 
@@ -151,7 +152,7 @@ def _current_module():
     learner's :class:`ModuleProgress` in this scope, or None before any),
     ``attempts_made`` and ``attempts_open`` (attempts at its quiz, and those
     still in progress), and ``section_list`` (its pages with the learner's
-    state, for :func:`progress.sections_from`).
+    state, for :func:`~lms_plugin.models.sections.sections_from`).
     """
     mine = (QuizAttempt.user == Param("user")) & (QuizAttempt.scope == Param("scope"))
     made = QuizAttempt.select(fn.COUNT(QuizAttempt.id)).where(
@@ -167,7 +168,7 @@ def _current_module():
             fn.COALESCE(made, 0).alias("attempts_made"),
             fn.COALESCE(still_open, 0).alias("attempts_open"),
             Alias(
-                progress.section_list_query(Module.id, ModuleProgress.id),
+                section_list_query(Module.id, ModuleProgress.id),
                 "section_list",
             ),
         )
@@ -270,7 +271,7 @@ def catalog():
         .where(Module.retired_at.is_null())
         .order_by(Course.title, Module.position)
     )
-    rows = progress.progress_by_module(current_user, g.context)
+    rows = ModuleProgress.by_module(current_user, scope_of(g.context))
     return render_template("learner/catalog.html", modules=modules, progress=rows)
 
 
@@ -326,7 +327,7 @@ def quiz(slug):
         raise NotFound("This module has no quiz.")
     view = pages.quiz_view(current_user, g.context, module, version)
     template = "learner/attempt.html" if view.get("attempt") else "learner/quiz.html"
-    return render_template(template, **view, new_key=progress.new_attempt_key())
+    return render_template(template, **view, new_key=attempts.new_attempt_key())
 
 
 @bp.post("/modules/<slug>/quiz/start")
@@ -339,8 +340,8 @@ def start_quiz(slug):
     if not 16 <= len(key) <= 64:
         raise LmsError("The start form was incomplete. Reload the page and try again.")
     try:
-        progress.start_attempt(current_user, g.context, module, version, key)
-    except progress.AttemptsExhausted:
+        attempts.start_attempt(current_user, g.context, module, version, key)
+    except attempts.AttemptsExhausted:
         flash("You have used every attempt this quiz allows.", "error")
     return redirect(url_for("learner.quiz", slug=slug), code=303)
 
@@ -351,11 +352,11 @@ def answer(attempt_id):
     attempt = _own_attempt(attempt_id)
     form = request.form.to_dict(flat=False)
     if request.form.get("action") == "save":
-        if progress.save_responses(attempt, form):
+        if attempts.save_responses(attempt, form):
             flash("Your answers are saved. Submit when you are ready.", "info")
             return redirect(url_for("learner.quiz", slug=attempt.module.slug), 303)
     else:
-        progress.submit_attempt(attempt, form, _launched_link())
+        attempts.submit_attempt(attempt, form, _launched_link())
     return redirect(url_for("learner.attempt", attempt_id=attempt.id), code=303)
 
 

@@ -3,7 +3,9 @@
 Rows are written only by ``lms_plugin.content.publish``, which upserts by the
 stable ids authors give in ``courses/`` (the ``slug`` columns): primary keys never
 change, nothing is deleted, and removed items get ``retired_at``. Columns ending in
-``_html`` hold sanitized HTML and are the only ones templates may mark safe.
+``_html`` hold sanitized HTML and are the only ones templates may mark safe. The
+learner pages' reads of a current page and of a question bank are classmethods
+here (prepared).
 
 Versioning: a module whose module.yaml or quiz.yaml changed gets a new
 :class:`ModuleVersion`; a question whose content changed gets a new
@@ -54,6 +56,8 @@ from peewee import TextField
 from lms_plugin.clock import utcnow
 from lms_plugin.db import BaseModel
 from lms_plugin.db import DateTimeField
+from lms_plugin.db import Param
+from lms_plugin.db import Prepared
 
 
 class JSONField(TextField):
@@ -143,6 +147,20 @@ class Page(BaseModel):
     class Meta:
         indexes = ((("course", "slug"), True),)
 
+    @classmethod
+    def current_by_slug(cls, module, slug: str) -> "Page | None":
+        """A current (not retired) page of ``module`` by slug, or None."""
+        return _current_page.first(module=module, slug=slug)
+
+
+@Prepared
+def _current_page():
+    return Page.select().where(
+        (Page.module == Param("module"))
+        & (Page.slug == Param("slug"))
+        & Page.retired_at.is_null()
+    )
+
 
 class Question(BaseModel):
     """A bank item's identity; its content lives in :class:`QuestionVersion`."""
@@ -177,6 +195,31 @@ class QuestionVersion(BaseModel):
 
     class Meta:
         indexes = ((("question", "number"), True),)
+
+    @classmethod
+    def bank_of(cls, module) -> list["QuestionVersion"]:
+        """The current version of each question of ``module``'s bank, in bank order."""
+        return _bank.rows(module=module)
+
+    @classmethod
+    def data_in_order(cls, ids: list[int]) -> list[dict]:
+        """The ``data`` of the versions ``ids`` name, in that order."""
+        by_id = {row.id: row.data for row in cls.select().where(cls.id.in_(ids))}
+        return [by_id[i] for i in ids]
+
+
+@Prepared
+def _bank():
+    return (
+        QuestionVersion.select()
+        .join(
+            Question,
+            on=(QuestionVersion.question == Question.id)
+            & (QuestionVersion.number == Question.version),
+        )
+        .where((Question.module == Param("module")) & Question.retired_at.is_null())
+        .order_by(Question.position)
+    )
 
 
 class Reference(BaseModel):
