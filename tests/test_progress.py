@@ -33,6 +33,12 @@ from tests.lti_platform import landing_of
 
 RULE = {"require_all_pages": True, "require_quiz_pass": True}
 
+#: A launch's AGS claim: the score scope and the link's line item.
+AGS_CLAIM = {
+    "scope": ["https://purl.imsglobal.org/spec/lti-ags/scope/score"],
+    "lineitem": "https://platform.example.edu/api/lti/courses/1/line_items/7",
+}
+
 
 def state(rule=RULE, **facts):
     defaults = dict(
@@ -329,11 +335,7 @@ def test_starting_and_submitting_use_a_constant_number_of_statements(
     with database.connection_context():
         quiz = {**QUIZ, "max_attempts": 0}
         make_quiz_module(pages=pages, questions=questions, slug=SLUG, quiz=quiz)
-    ags = {
-        "scope": ["https://purl.imsglobal.org/spec/lti-ags/scope/score"],
-        "lineitem": "https://platform.example.edu/api/lti/courses/1/line_items/7",
-    }
-    launch_into(client, platform, ags=ags)
+    launch_into(client, platform, ags=AGS_CLAIM)
     read_all(client)
     counts = []
     for _ in range(3):  # each attempt has a longer history behind it
@@ -427,17 +429,12 @@ def test_a_submitted_attempt_queues_its_score_in_the_real_outbox(app, client, pl
 
     with database.connection_context():
         make_quiz_module(pages=1, questions=4, slug=SLUG)
-    lineitem = "https://platform.example.edu/api/lti/courses/1/line_items/7"
-    ags = {
-        "scope": ["https://purl.imsglobal.org/spec/lti-ags/scope/score"],
-        "lineitem": lineitem,
-    }
-    launch_into(client, platform, ags=ags)
+    launch_into(client, platform, ags=AGS_CLAIM)
     submit(client, start(client), right=True)
     with database.connection_context():
         (post,) = ScorePost.select()
     assert (post.score_given, post.score_maximum) == (100.0, 100.0)
-    assert post.lineitem_url == lineitem and post.module_slug == SLUG
+    assert post.lineitem_url == AGS_CLAIM["lineitem"] and post.module_slug == SLUG
     assert post.activity_progress == "Completed"
 
 
@@ -452,11 +449,7 @@ def test_the_score_s_submission_time_is_the_attempt_s_stored_one(
     monkeypatch.setattr(attempts_module, "utcnow", lambda: submitted)
     with database.connection_context():
         make_quiz_module(pages=1, questions=4, slug=SLUG)
-    ags = {
-        "scope": ["https://purl.imsglobal.org/spec/lti-ags/scope/score"],
-        "lineitem": "https://platform.example.edu/api/lti/courses/1/line_items/7",
-    }
-    launch_into(client, platform, ags=ags)
+    launch_into(client, platform, ags=AGS_CLAIM)
     submit(client, start(client), right=True)
     with database.connection_context():
         (post,) = ScorePost.select()
