@@ -51,7 +51,7 @@ class AnswerRefused(LmsError):
 def quiz_bank(module: Module) -> dict[str, tuple[int, dict]]:
     """Current question data of the module's bank: slug -> (version id, data)."""
     rows = QuestionVersion.bank_of(module)
-    return {row.data["id"]: (row.id, row.data) for row in rows}
+    return {row.data["id"]: (row.version_id, row.data) for row in rows}
 
 
 def attempts_of(
