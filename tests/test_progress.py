@@ -424,29 +424,14 @@ def test_the_published_sample_course_can_be_taken_and_passed(app, client, platfo
         assert ModuleProgress.get().state == "completed"
 
 
-def test_a_submitted_attempt_queues_its_score_in_the_real_outbox(app, client, platform):
-    from lms_plugin.models.passback import ScorePost
-
-    with database.connection_context():
-        make_quiz_module(pages=1, questions=4, slug=SLUG)
-    launch_into(client, platform, ags=AGS_CLAIM)
-    submit(client, start(client), right=True)
-    with database.connection_context():
-        (post,) = ScorePost.select()
-    assert (post.score_given, post.score_maximum) == (100.0, 100.0)
-    assert post.lineitem_url == AGS_CLAIM["lineitem"] and post.module_slug == SLUG
-    assert post.activity_progress == "Completed"
-
-
-def test_the_score_s_submission_time_is_the_attempt_s_stored_one(
+def test_a_submitted_attempt_queues_its_score_in_the_real_outbox(
     app, client, platform, monkeypatch
 ):
-    """AGS ``submittedAt`` is when the learner submitted, not when it was queued."""
+    """With AGS ``submittedAt``: when the learner submitted, not when it was queued."""
     from lms_plugin.models.passback import ScorePost
-    from lms_plugin.progress import attempts as attempts_module
 
     submitted = datetime.datetime(2026, 1, 1, 9, 30, 0, 250000)
-    monkeypatch.setattr(attempts_module, "utcnow", lambda: submitted)
+    monkeypatch.setattr(attempts, "utcnow", lambda: submitted)
     with database.connection_context():
         make_quiz_module(pages=1, questions=4, slug=SLUG)
     launch_into(client, platform, ags=AGS_CLAIM)
@@ -454,6 +439,9 @@ def test_the_score_s_submission_time_is_the_attempt_s_stored_one(
     with database.connection_context():
         (post,) = ScorePost.select()
         stored = QuizAttempt.get()
+    assert (post.score_given, post.score_maximum) == (100.0, 100.0)
+    assert post.lineitem_url == AGS_CLAIM["lineitem"] and post.module_slug == SLUG
+    assert post.activity_progress == "Completed"
     assert stored.submitted_at == submitted
     assert post.timestamp > submitted  # queued now, in the real clock
     assert json.loads(post.submission) == {
