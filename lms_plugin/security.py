@@ -50,9 +50,7 @@ def platform_origins() -> list[str]:
             origin = _origin(url)
             if origin:
                 origins.add(origin)
-        if "instructure" in registration.issuer or (
-            registration.platform_family == "canvas"
-        ):
+        if registration.is_canvas:
             origins.update(CANVAS_CLOUD_ORIGINS)
     return sorted(origins)
 

@@ -4,7 +4,6 @@ import re
 
 from lms_plugin.db import database
 from lms_plugin.models.progress import QuizAttempt
-from lms_plugin.progress import attempt_questions
 from tests.factories import correct_form
 from tests.factories import wrong_form
 from tests.lti_platform import LEARNER
@@ -62,7 +61,7 @@ def csrf(client) -> str:
 
 def answers(attempt, right: bool) -> dict:
     with database.connection_context():
-        questions = attempt_questions(attempt)
+        questions = attempt.drawn_questions()
     return (correct_form if right else wrong_form)(questions)
 
 

@@ -285,10 +285,10 @@ def test_section_list_links_each_section_with_its_state(app, module):
     from flask import url_for
 
     from lms_plugin.learner.html import section_list
-    from lms_plugin.progress import DONE
-    from lms_plugin.progress import NOT_OPENED
-    from lms_plugin.progress import OPENED
-    from lms_plugin.progress import sections_of
+    from lms_plugin.models.sections import DONE
+    from lms_plugin.models.sections import NOT_OPENED
+    from lms_plugin.models.sections import OPENED
+    from lms_plugin.models.sections import sections_of
 
     with app.test_request_context(), database.connection_context():
         version = module.current()

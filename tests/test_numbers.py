@@ -3,7 +3,7 @@
 import pytest
 
 from lms_plugin import numbers
-from lms_plugin import progress
+from lms_plugin.progress import completion
 
 
 @pytest.mark.parametrize(
@@ -29,7 +29,7 @@ def test_percent():
 
 
 def test_the_ags_comment_rounds_as_the_pages_do():
-    post = progress.score_to_post([93.333333], {"max_attempts": 0}, passed=True)
+    post = completion.score_to_post([93.333333], {"max_attempts": 0}, passed=True)
     assert post.comment.endswith("(kept 93.33%)")
 
 

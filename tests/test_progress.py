@@ -1,22 +1,25 @@
 """Completion rules, attempt bookkeeping, the score to post, and its hand-off."""
 
+import datetime
+import json
 import random
-import sys
-import types
 from pathlib import Path
 
 import pytest
 from peewee import IntegrityError
 from playhouse.test_utils import count_queries
 
-from lms_plugin import progress
+from lms_plugin import passback
 from lms_plugin.clock import utcnow
 from lms_plugin.db import database
+from lms_plugin.models import sections as section_states
 from lms_plugin.models.lti import User
 from lms_plugin.models.progress import AttemptItem
 from lms_plugin.models.progress import ModuleProgress
 from lms_plugin.models.progress import PageVisit
 from lms_plugin.models.progress import QuizAttempt
+from lms_plugin.progress import attempts
+from lms_plugin.progress import completion
 from tests.factories import make_module
 from tests.factories import make_page
 from tests.factories import make_quiz_module
@@ -30,17 +33,23 @@ from tests.lti_platform import landing_of
 
 RULE = {"require_all_pages": True, "require_quiz_pass": True}
 
+#: A launch's AGS claim: the score scope and the link's line item.
+AGS_CLAIM = {
+    "scope": ["https://purl.imsglobal.org/spec/lti-ags/scope/score"],
+    "lineitem": "https://platform.example.edu/api/lti/courses/1/line_items/7",
+}
 
-def state(completion=RULE, **facts):
+
+def state(rule=RULE, **facts):
     defaults = dict(
         pages_total=3, pages_done=3, has_quiz=True, passed=True,
         attempts_exhausted=False, started=True,
     )  # fmt: skip
-    return progress.module_state(completion, **{**defaults, **facts})
+    return completion.module_state(rule, **{**defaults, **facts})
 
 
 @pytest.mark.parametrize(
-    "completion, facts, expected",
+    "rule, facts, expected",
     [
         (RULE, {}, "completed"),
         (RULE, {"pages_done": 2}, "in_progress"),
@@ -54,8 +63,8 @@ def state(completion=RULE, **facts):
         ({}, {"pages_done": 1}, "in_progress"),  # defaults: both required
     ],
 )
-def test_module_state(completion, facts, expected):
-    assert state(completion, **facts) == expected
+def test_module_state(rule, facts, expected):
+    assert state(rule, **facts) == expected
 
 
 SETTINGS = {"score_to_keep": "highest", "max_attempts": 3,
@@ -63,7 +72,7 @@ SETTINGS = {"score_to_keep": "highest", "max_attempts": 3,
 
 
 def test_score_to_post_keeps_the_highest_scaled_to_the_line_item():
-    post = progress.score_to_post([40.0, 90.0, 70.0], SETTINGS, passed=True)
+    post = completion.score_to_post([40.0, 90.0, 70.0], SETTINGS, passed=True)
     assert (post.score_given, post.score_maximum) == (9.0, 10.0)
     assert (post.activity_progress, post.grading_progress) == (
         "Completed",
@@ -74,27 +83,27 @@ def test_score_to_post_keeps_the_highest_scaled_to_the_line_item():
 
 def test_score_to_post_latest_policy_and_progress_states():
     latest = {**SETTINGS, "score_to_keep": "latest"}
-    post = progress.score_to_post([90.0, 50.0], latest, passed=False)
+    post = completion.score_to_post([90.0, 50.0], latest, passed=False)
     assert post.score_given == 5.0 and post.activity_progress == "Submitted"
-    exhausted = progress.score_to_post([10.0, 20.0, 30.0], latest, passed=False)
+    exhausted = completion.score_to_post([10.0, 20.0, 30.0], latest, passed=False)
     assert exhausted.activity_progress == "Completed"  # no attempts left
     unlimited = {**SETTINGS, "max_attempts": 0}
-    many = progress.score_to_post([10.0] * 9, unlimited, passed=False)
+    many = completion.score_to_post([10.0] * 9, unlimited, passed=False)
     assert many.activity_progress == "Submitted"
-    assert progress.score_to_post([], SETTINGS, passed=False) is None
+    assert completion.score_to_post([], SETTINGS, passed=False) is None
 
 
 def test_score_maximum_defaults_to_100_and_completion_gives_full_credit():
-    post = progress.score_to_post([75.0], {"max_attempts": 3}, passed=False)
+    post = completion.score_to_post([75.0], {"max_attempts": 3}, passed=False)
     assert (post.score_given, post.score_maximum) == (75.0, 100.0)
-    full = progress.completion_score(None)
+    full = completion.completion_score(None)
     assert (full.score_given, full.activity_progress) == (100.0, "Completed")
 
 
 def test_attempts_left():
-    assert progress.attempts_left(3, 1) == 2
-    assert progress.attempts_left(3, 5) == 0
-    assert progress.attempts_left(0, 50) is None
+    assert completion.attempts_left(3, 1) == 2
+    assert completion.attempts_left(3, 5) == 0
+    assert completion.attempts_left(0, 50) is None
 
 
 @pytest.fixture
@@ -108,8 +117,8 @@ def user(app, platform):
 def test_no_context_progress_has_one_row_per_module(app, user):
     with database.connection_context():
         module = make_quiz_module()
-        first = progress.open_progress(user, None, module)
-        again = progress.open_progress(user, None, module)
+        first = completion.open_progress(user, None, module)
+        again = completion.open_progress(user, None, module)
         assert first.id == again.id and first.scope == 0
         with pytest.raises(IntegrityError):  # unique even without a context
             ModuleProgress.create(user=user, context=None, scope=0, module=module)
@@ -122,20 +131,20 @@ def test_sections_carry_this_learners_state_of_each_current_page(app, user):
         module = make_quiz_module(pages=0)
         first, second, third = (make_page(module, position=n) for n in (1, 2, 3))
         retired = make_page(module, position=4, retired_at=utcnow())
-        mine = progress.open_progress(user, None, module)
+        mine = completion.open_progress(user, None, module)
         other = User.create(registration=LtiRegistration.get(), sub="u-2")
-        theirs = progress.open_progress(other, None, module)
-        progress.record_visit(mine, second)
-        progress.record_visit(mine, third)
+        theirs = completion.open_progress(other, None, module)
+        completion.record_visit(mine, second)
+        completion.record_visit(mine, third)
         PageVisit.update(completed_at=utcnow()).where(PageVisit.page == third).execute()
-        progress.record_visit(theirs, first)  # another learner's visit: not mine
-        sections = progress.sections_of(module, mine)
+        completion.record_visit(theirs, first)  # another learner's visit: not mine
+        sections = section_states.sections_of(module, mine)
         assert [s.id for s in sections] == [first.id, second.id, third.id]
         assert retired.id not in [s.id for s in sections]
         assert [s.state for s in sections] == [
-            progress.NOT_OPENED,
-            progress.OPENED,
-            progress.DONE,
+            section_states.NOT_OPENED,
+            section_states.OPENED,
+            section_states.DONE,
         ]
         assert [(s.opened, s.done) for s in sections] == [
             (False, False),
@@ -143,16 +152,16 @@ def test_sections_carry_this_learners_state_of_each_current_page(app, user):
             (True, True),
         ]
         assert sections[1].slug == second.slug and sections[1].title == second.title
-        assert [s.state for s in progress.sections_of(module, None)] == [0, 0, 0]
+        assert [s.state for s in section_states.sections_of(module, None)] == [0, 0, 0]
 
 
 def test_start_is_idempotent_and_resumes_without_context(app, user):
     with database.connection_context():
         module = make_quiz_module(questions=4)
         version = module.current()
-        first = progress.start_attempt(user, None, module, version, "key-1")
-        same = progress.start_attempt(user, None, module, version, "key-1")
-        resumed = progress.start_attempt(user, None, module, version, "key-2")
+        first = attempts.start_attempt(user, None, module, version, "key-1")
+        same = attempts.start_attempt(user, None, module, version, "key-1")
+        resumed = attempts.start_attempt(user, None, module, version, "key-2")
         assert first.id == same.id == resumed.id
         assert QuizAttempt.select().count() == 1
 
@@ -168,7 +177,7 @@ def test_draw_follows_the_blueprint_and_shuffles_options(app, user):
             from tests.factories import make_question
 
             make_question(module, single(f"dq{n}"))
-        attempt = progress.start_attempt(
+        attempt = attempts.start_attempt(
             user, None, module, module.current(), "k" * 20, random.Random(3)
         )
     assert len(attempt.question_versions) == 2
@@ -183,16 +192,11 @@ def progress_settings():
 
 
 class FakePassback:
-    """Stands in for lms_plugin.passback: records each call and its transaction."""
+    """Stands in for passback.enqueue_score: records each call and its transaction."""
 
     def __init__(self, fail=False):
         self.calls = []
         self.fail = fail
-
-    def module(self):
-        fake = types.ModuleType("lms_plugin.passback")
-        fake.enqueue_score = self.enqueue_score
-        return fake
 
     def enqueue_score(self, **kwargs):
         self.calls.append({**kwargs, "in_transaction": database.in_transaction()})
@@ -201,14 +205,14 @@ class FakePassback:
 
 
 @pytest.fixture
-def passback(monkeypatch):
+def fake_passback(monkeypatch):
     fake = FakePassback()
-    monkeypatch.setitem(sys.modules, "lms_plugin.passback", fake.module())
+    monkeypatch.setattr(passback, "enqueue_score", fake.enqueue_score)
     return fake
 
 
 def test_submit_hands_the_kept_score_to_passback_in_its_transaction(
-    app, client, platform, passback
+    app, client, platform, fake_passback
 ):
     with database.connection_context():
         make_quiz_module(pages=1, questions=4, slug=SLUG)
@@ -216,7 +220,7 @@ def test_submit_hands_the_kept_score_to_passback_in_its_transaction(
     read_all(client)
     submit(client, start(client), right=False)
     submit(client, start(client), right=True)
-    first, second = passback.calls
+    first, second = fake_passback.calls
     assert first["in_transaction"] and second["in_transaction"]
     assert (first["score_given"], first["activity_progress"]) == (0.0, "Submitted")
     assert (second["score_given"], second["score_maximum"]) == (100.0, 100.0)
@@ -232,7 +236,7 @@ def test_a_failed_hand_off_leaves_the_attempt_unsubmitted(
     app, client, platform, monkeypatch
 ):
     fake = FakePassback(fail=True)
-    monkeypatch.setitem(sys.modules, "lms_plugin.passback", fake.module())
+    monkeypatch.setattr(passback, "enqueue_score", fake.enqueue_score)
     with database.connection_context():
         make_quiz_module(pages=1, questions=4, slug=SLUG)
     launch_into(client, platform)
@@ -245,7 +249,7 @@ def test_a_failed_hand_off_leaves_the_attempt_unsubmitted(
 
 
 def test_completing_a_module_without_quiz_posts_full_credit(
-    app, client, platform, passback
+    app, client, platform, fake_passback
 ):
     with database.connection_context():
         module = make_module(slug=SLUG, quiz=None)
@@ -253,7 +257,7 @@ def test_completing_a_module_without_quiz_posts_full_credit(
     launch_into(client, platform)
     targets = read_all(client)
     assert targets == [f"/learn/modules/{SLUG}"]
-    (call,) = passback.calls
+    (call,) = fake_passback.calls
     assert call["score_given"] == call["score_maximum"] == 100.0
     with database.connection_context():
         assert ModuleProgress.get().state == "completed"
@@ -281,17 +285,40 @@ def test_module_and_quiz_pages_use_a_constant_number_of_queries(
     intro = _queries(client, f"/learn/modules/{SLUG}/quiz")
     start(client)
     taking = _queries(client, f"/learn/modules/{SLUG}/quiz")
-    assert (overview, page, intro, taking) == EXPECTED_QUERIES
+    counts = {"overview": overview, "page": page, "intro": intro, "taking": taking}
+    assert all(counts[view] <= len(VIEW_STATEMENTS[view]) for view in counts)
 
 
-#: Queries per view whatever the module's size (small and large give the same):
-#: the user with their membership and its context (one query), then the module
-#: with its current version, the learner's progress, attempt counts and sections
-#: with their state (one), then the view's own. The overview needs no more; a
-#: section page reads its page and writes its visit (2 statements); the quiz page
-#: with an attempt in progress reads that attempt's whole row after the list of
-#: attempts.
-EXPECTED_QUERIES = (2, 5, 4, 5)
+_USER = "the user with their membership and its context"
+
+#: What each view may run (reads and writes), at most, whatever the module's size.
+VIEW_STATEMENTS = {
+    "overview": (
+        _USER,
+        "the module with its version, the learner's progress, attempt counts and"
+        " sections with their state",
+    ),
+    "page": (
+        _USER,
+        "the module, as for the overview",
+        "the page",
+        "the visit (upsert)",
+        "the learner's resume point (UPDATE)",
+    ),
+    "intro": (  # the quiz page before an attempt
+        _USER,
+        "the module with its version",
+        "the learner's attempt summaries",
+        "the question bank (how many items an attempt asks)",
+    ),
+    "taking": (  # the quiz page with an attempt in progress
+        _USER,
+        "the module with its version",
+        "the learner's attempt summaries",
+        "the whole row of the attempt in progress",
+        "its drawn questions",
+    ),
+}
 
 
 @pytest.mark.parametrize("size", [(2, 4), (8, 16)], ids=["small", "large"])
@@ -308,11 +335,7 @@ def test_starting_and_submitting_use_a_constant_number_of_statements(
     with database.connection_context():
         quiz = {**QUIZ, "max_attempts": 0}
         make_quiz_module(pages=pages, questions=questions, slug=SLUG, quiz=quiz)
-    ags = {
-        "scope": ["https://purl.imsglobal.org/spec/lti-ags/scope/score"],
-        "lineitem": "https://platform.example.edu/api/lti/courses/1/line_items/7",
-    }
-    launch_into(client, platform, ags=ags)
+    launch_into(client, platform, ags=AGS_CLAIM)
     read_all(client)
     counts = []
     for _ in range(3):  # each attempt has a longer history behind it
@@ -327,20 +350,42 @@ def test_starting_and_submitting_use_a_constant_number_of_statements(
             response = client.post(f"/learn/attempts/{attempt.id}", data=form)
         assert response.status_code == 303
         counts.append((started.count, submitted.count))
-    assert counts == [EXPECTED_STATEMENTS] * 3
+    for started_with, submitted_with in counts:
+        assert started_with <= len(START_STATEMENTS)
+        assert submitted_with <= len(SUBMIT_STATEMENTS)
     with database.connection_context():  # and every submit reached the outbox
         from lms_plugin.models.passback import ScorePost
 
         assert ScorePost.select().count() == 3
 
 
-#: Statements to start an attempt (the user with their membership; the module;
-#: the learner's attempts; the start key; the bank; the insert), and to submit one
-#: (the user; the attempt with its module and version; the launched link; the
-#: drawn questions; close the attempt; its items; the attempts for the kept score;
-#: the progress; the section counts; the progress update; the membership the
-#: outbox locks; the registration; the newest queued timestamp; the queued score).
-EXPECTED_STATEMENTS = (6, 14)
+#: What starting an attempt may run (reads and writes), at most.
+START_STATEMENTS = (
+    _USER,
+    "the module with its current version",
+    "the learner's attempt summaries",
+    "the attempt of the start key, if any",
+    "the question bank",
+    "the INSERT of the attempt",
+)
+
+#: What submitting an attempt may run (reads and writes), at most.
+SUBMIT_STATEMENTS = (
+    _USER,
+    "the attempt with its module and quiz version",
+    "the launched resource link",
+    "the drawn questions",
+    "the UPDATE closing the attempt (while in progress)",
+    "the INSERT of its scored items",
+    "the attempt summaries, for the kept score",
+    "the learner's progress",
+    "the section counts, for the completion rule",
+    "the UPDATE of the progress",
+    "the membership the outbox checks (and locks on PostgreSQL)",
+    "the registration of the context",
+    "the newest queued timestamp of the line item",
+    "the INSERT of the queued score",
+)
 
 
 def _first_page() -> str:
@@ -366,7 +411,7 @@ def test_the_published_sample_course_can_be_taken_and_passed(app, client, platfo
     read_all(client, slug)
     attempt = start(client, slug)
     with database.connection_context():
-        questions = progress.attempt_questions(attempt)
+        questions = attempt.drawn_questions()
     drawn = {item["type"] for q in questions for item in q.get("questions") or [q]}
     assert len(drawn) >= 2
     from tests.learner_helpers import csrf
@@ -379,43 +424,27 @@ def test_the_published_sample_course_can_be_taken_and_passed(app, client, platfo
         assert ModuleProgress.get().state == "completed"
 
 
-def test_a_submitted_attempt_queues_its_score_in_the_real_outbox(app, client, platform):
+def test_a_submitted_attempt_queues_its_score_in_the_real_outbox(
+    app, client, platform, monkeypatch
+):
+    """With AGS ``submittedAt``: when the learner submitted, not when it was queued."""
     from lms_plugin.models.passback import ScorePost
 
+    submitted = datetime.datetime(2026, 1, 1, 9, 30, 0, 250000)
+    monkeypatch.setattr(attempts, "utcnow", lambda: submitted)
     with database.connection_context():
         make_quiz_module(pages=1, questions=4, slug=SLUG)
-    lineitem = "https://platform.example.edu/api/lti/courses/1/line_items/7"
-    ags = {
-        "scope": ["https://purl.imsglobal.org/spec/lti-ags/scope/score"],
-        "lineitem": lineitem,
-    }
-    launch_into(client, platform, ags=ags)
+    launch_into(client, platform, ags=AGS_CLAIM)
     submit(client, start(client), right=True)
     with database.connection_context():
         (post,) = ScorePost.select()
+        stored = QuizAttempt.get()
     assert (post.score_given, post.score_maximum) == (100.0, 100.0)
-    assert post.lineitem_url == lineitem and post.module_slug == SLUG
+    assert post.lineitem_url == AGS_CLAIM["lineitem"] and post.module_slug == SLUG
     assert post.activity_progress == "Completed"
-
-
-def test_the_score_s_submission_time_is_the_attempt_s_stored_one(monkeypatch):
-    """AGS ``submittedAt`` is when the learner submitted, not when it was queued."""
-    import datetime
-    from types import SimpleNamespace
-
-    from lms_plugin import passback
-    from lms_plugin import progress as progress_module
-
-    queued = {}
-    monkeypatch.setattr(passback, "enqueue_score", lambda **kw: queued.update(kw))
-    attempt = SimpleNamespace(
-        started_at=datetime.datetime(2026, 1, 1, 9, 0, 0),
-        submitted_at=datetime.datetime(2026, 1, 1, 9, 30, 0, 250000),
-    )
-    row = SimpleNamespace(module=SimpleNamespace(slug="m"), user=None, context=None)
-    post = progress_module.score_to_post([100.0], {}, passed=True)
-    progress_module._enqueue(row, post, None, submitted=attempt)
-    assert queued["submission"] == {
-        "startedAt": "2026-01-01T09:00:00.000Z",
+    assert stored.submitted_at == submitted
+    assert post.timestamp > submitted  # queued now, in the real clock
+    assert json.loads(post.submission) == {
+        "startedAt": stored.started_at.isoformat(timespec="milliseconds") + "Z",
         "submittedAt": "2026-01-01T09:30:00.250Z",
     }

@@ -96,6 +96,26 @@ def test_frame_ancestors_lists_registered_platforms(app, client):
     assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
+@pytest.mark.parametrize(
+    ("issuer", "family", "canvas"),
+    [
+        ("https://canvas.instructure.com", "", True),  # Canvas cloud
+        ("https://School.Instructure.com:443/", "other", True),  # whatever it says
+        ("https://canvas.school.edu", "canvas", True),  # self-hosted: its family
+        ("https://instructure.school.edu", "", False),  # not on instructure.com
+        ("https://lms.school.edu/instructure", "moodle", False),
+    ],
+)
+def test_one_rule_says_which_platforms_are_canvas(issuer, family, canvas):
+    """Frame ancestors, the AGS score and registration all ask the registration."""
+    from lms_plugin.lti.registration.platforms import guess_family
+    from lms_plugin.models.lti import is_canvas_cloud
+
+    registration = LtiRegistration(issuer=issuer, platform_family=family)
+    assert registration.is_canvas is canvas
+    assert guess_family(issuer) == ("canvas" if is_canvas_cloud(issuer) else "other")
+
+
 def test_configured_frame_ancestors_are_added(make_app):
     app = make_app(FRAME_ANCESTORS=["https://lms.example.edu"])
     response = app.test_client().get("/healthz")

@@ -20,7 +20,7 @@ from lms_plugin.models.progress import NOT_STARTED
 from lms_plugin.models.progress import STATE_LABELS
 from lms_plugin.url_cache import url
 
-#: What a section's state reads as, by :data:`lms_plugin.progress.Section.state`.
+#: What a section's state reads as, by :attr:`.models.sections.Section.state`.
 _STATE_HTML = (
     "not opened",
     "opened",

@@ -12,25 +12,22 @@ import dataclasses
 from lms_plugin import quizzes
 from lms_plugin.models.content import Module
 from lms_plugin.models.content import ModuleVersion
+from lms_plugin.models.content import Page
 from lms_plugin.models.learning import LearnerModule
 from lms_plugin.models.progress import ATTEMPT_SUBMITTED
 from lms_plugin.models.progress import AttemptItem
 from lms_plugin.models.progress import QuizAttempt
-from lms_plugin.progress import DONE
-from lms_plugin.progress import NOT_OPENED
-from lms_plugin.progress import OPENED
-from lms_plugin.progress import Section
-from lms_plugin.progress import attempt_questions
-from lms_plugin.progress import attempts_in_scope
-from lms_plugin.progress import attempts_left
-from lms_plugin.progress import attempts_of
-from lms_plugin.progress import current_page
-from lms_plugin.progress import mark_page_complete
-from lms_plugin.progress import open_progress
-from lms_plugin.progress import pages_of
-from lms_plugin.progress import quiz_bank
-from lms_plugin.progress import record_visit
-from lms_plugin.progress import unfinished_attempt
+from lms_plugin.models.sections import DONE
+from lms_plugin.models.sections import NOT_OPENED
+from lms_plugin.models.sections import OPENED
+from lms_plugin.models.sections import Section
+from lms_plugin.progress.attempts import attempts_of
+from lms_plugin.progress.attempts import quiz_bank
+from lms_plugin.progress.attempts import unfinished_attempt
+from lms_plugin.progress.completion import attempts_left
+from lms_plugin.progress.completion import mark_page_complete
+from lms_plugin.progress.completion import open_progress
+from lms_plugin.progress.completion import record_visit
 
 
 def numbering(questions: list[dict]) -> tuple[dict[str, int], int]:
@@ -78,7 +75,7 @@ def _progress_row(launch, standing: LearnerModule):
 def page_view(launch, standing: LearnerModule, page_slug: str) -> dict | None:
     """A section's data (None if no such page); records the visit."""
     module, version = standing.module, standing.version
-    page = current_page(module, page_slug)
+    page = Page.current_by_slug(module, page_slug)
     if page is None:
         return None
     found = _progress_row(launch, standing)
@@ -104,15 +101,14 @@ def page_view(launch, standing: LearnerModule, page_slug: str) -> dict | None:
 
 def complete_page(launch, standing: LearnerModule, page_slug: str) -> str | None:
     """Mark a page complete; where to go next: a page slug, "quiz" or "module"."""
-    version = standing.version
-    pages = pages_of(standing.module)
-    index = next((n for n, p in enumerate(pages) if p.slug == page_slug), None)
+    version, sections = standing.version, standing.sections
+    index = next((n for n, s in enumerate(sections) if s.slug == page_slug), None)
     if index is None:
         return None
     found = _progress_row(launch, standing)
-    mark_page_complete(found, pages[index], version, launch.link)
-    if index + 1 < len(pages):
-        return pages[index + 1].slug
+    mark_page_complete(found, sections[index].id, version, launch.link)
+    if index + 1 < len(sections):
+        return sections[index + 1].slug
     return "quiz" if version.quiz and not found.passed else "module"
 
 
@@ -122,7 +118,7 @@ def quiz_view(user, context, module: Module, version: ModuleVersion) -> dict:
     current = unfinished_attempt(attempts)
     view = {"module": module, "version": version, "settings": version.quiz}
     if current is not None:
-        questions = attempt_questions(current)
+        questions = current.drawn_questions()
         numbers, total = numbering(questions)
         view.update(
             attempt=current,
@@ -168,18 +164,14 @@ def as_scored(item: quizzes.ItemScore, row) -> quizzes.ItemScore:
 
 def result_view(attempt: QuizAttempt, context) -> dict:
     """A submitted attempt's data: score, per-item results, whether to reveal."""
-    questions = attempt_questions(attempt)
+    questions = attempt.drawn_questions()
     version = attempt.module_version
     settings = version.quiz
     score = quizzes.score_quiz(
         questions, attempt.responses or {}, settings["passing_percent"]
     )
     scored = {row.item_id: row for row in AttemptItem.for_attempt(attempt)}
-    submitted = [
-        a
-        for a in attempts_in_scope(attempt.user_id, attempt.scope, attempt.module_id)
-        if a.status == ATTEMPT_SUBMITTED
-    ]
+    submitted = attempt.submitted_so_far()
     numbers, total = numbering(questions)
     reveal = quizzes.may_show_answers(
         settings.get("show_answers", "after_pass_or_last_attempt"),

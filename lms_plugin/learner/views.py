@@ -4,7 +4,7 @@ Every URL needs a launch session (:func:`lms_plugin.auth.current_launch`); data 
 always the signed-in user's own, in the launch's context (``scope``): an attempt
 of another user or another context is a 404, never a 403 that would confirm it
 exists. Views load (``lms_plugin.models.learning``), call one function of
-:mod:`lms_plugin.learner.pages` or :mod:`lms_plugin.progress`, and render.
+:mod:`lms_plugin.learner.pages` or :mod:`lms_plugin.progress.attempts`, and render.
 """
 
 from flask import Blueprint
@@ -14,7 +14,6 @@ from flask import render_template
 from flask import request
 from flask import url_for
 
-from lms_plugin import progress
 from lms_plugin.auth import Forbidden
 from lms_plugin.auth import current_launch
 from lms_plugin.auth import login_manager
@@ -22,6 +21,9 @@ from lms_plugin.errors import LmsError
 from lms_plugin.learner import pages
 from lms_plugin.models import learning
 from lms_plugin.models.content import Module
+from lms_plugin.models.progress import ModuleProgress
+from lms_plugin.models.progress import scope_of
+from lms_plugin.progress import attempts
 
 bp = Blueprint("learner", __name__, url_prefix="/learn")
 
@@ -84,7 +86,7 @@ def _own_attempt(attempt_id: int):
 def catalog():
     """Every module of the course with the learner's status in each."""
     launch = current_launch()
-    rows = progress.progress_by_module(launch.user, launch.context)
+    rows = ModuleProgress.by_module(launch.user, scope_of(launch.context))
     return render_template(
         "learner/catalog.html", modules=learning.catalog(), progress=rows
     )
@@ -137,7 +139,7 @@ def quiz(slug):
     launch = current_launch()
     view = pages.quiz_view(launch.user, launch.context, module, version)
     template = "learner/attempt.html" if view.get("attempt") else "learner/quiz.html"
-    return render_template(template, **view, new_key=progress.new_attempt_key())
+    return render_template(template, **view, new_key=attempts.new_attempt_key())
 
 
 @bp.post("/modules/<slug>/quiz/start")
@@ -149,8 +151,8 @@ def start_quiz(slug):
         raise LmsError("The start form was incomplete. Reload the page and try again.")
     try:
         launch = current_launch()
-        progress.start_attempt(launch.user, launch.context, module, version, key)
-    except progress.AttemptsExhausted:
+        attempts.start_attempt(launch.user, launch.context, module, version, key)
+    except attempts.AttemptsExhausted:
         flash("You have used every attempt this quiz allows.", "error")
     return redirect(url_for("learner.quiz", slug=slug), code=303)
 
@@ -161,11 +163,11 @@ def answer(attempt_id):
     attempt = _own_attempt(attempt_id)
     form = request.form.to_dict(flat=False)
     if request.form.get("action") == "save":
-        if progress.save_responses(attempt, form):
+        if attempts.save_responses(attempt, form):
             flash("Your answers are saved. Submit when you are ready.", "info")
             return redirect(url_for("learner.quiz", slug=attempt.module.slug), 303)
     else:
-        progress.submit_attempt(attempt, form, current_launch().link)
+        attempts.submit_attempt(attempt, form, current_launch().link)
     return redirect(url_for("learner.attempt", attempt_id=attempt.id), code=303)
 
 

@@ -3,7 +3,9 @@
 Rows are written only by ``lms_plugin.content.publish``, which upserts by the
 stable ids authors give in ``courses/`` (the ``slug`` columns): primary keys never
 change, nothing is deleted, and removed items get ``retired_at``. Columns ending in
-``_html`` hold sanitized HTML and are the only ones templates may mark safe.
+``_html`` hold sanitized HTML and are the only ones templates may mark safe. The
+learner pages' reads of a current page and of a question bank are classmethods
+here (prepared).
 
 Versioning: a module whose module.yaml or quiz.yaml changed gets a new
 :class:`ModuleVersion`; a question whose content changed gets a new
@@ -146,6 +148,20 @@ class Page(BaseModel):
     class Meta:
         indexes = ((("course", "slug"), True),)
 
+    @classmethod
+    def current_by_slug(cls, module, slug: str) -> "Page | None":
+        """A current (not retired) page of ``module`` by slug, or None."""
+        return _current_page.first(module=module, slug=slug)
+
+
+@Prepared
+def _current_page():
+    return Page.select().where(
+        (Page.module == Param("module"))
+        & (Page.slug == Param("slug"))
+        & Page.retired_at.is_null()
+    )
+
 
 class Question(BaseModel):
     """A bank item's identity; its content lives in :class:`QuestionVersion`."""
@@ -180,6 +196,45 @@ class QuestionVersion(BaseModel):
 
     class Meta:
         indexes = ((("question", "number"), True),)
+
+    @classmethod
+    def bank_of(cls, module) -> list["BankQuestion"]:
+        """The current version of each question of ``module``'s bank, in bank order."""
+        as_data = cls.data.python_value
+        return [
+            BankQuestion(id_, as_data(data)) for id_, data in _bank.raw(module=module)
+        ]
+
+    @classmethod
+    def data_in_order(cls, ids: list[int]) -> list[dict]:
+        """The ``data`` of the versions ``ids`` name, in that order."""
+        by_id = {row.id: row.data for row in cls.select().where(cls.id.in_(ids))}
+        return [by_id[i] for i in ids]
+
+
+class BankQuestion(NamedTuple):
+    """A question of a bank as an attempt draws it: its current version's id and data.
+
+    Not the whole :class:`QuestionVersion`: the other columns cost a measurable
+    share of starting an attempt and nothing reads them.
+    """
+
+    version_id: int
+    data: dict
+
+
+@Prepared
+def _bank():
+    return (
+        QuestionVersion.select(QuestionVersion.id, QuestionVersion.data)
+        .join(
+            Question,
+            on=(QuestionVersion.question == Question.id)
+            & (QuestionVersion.number == Question.version),
+        )
+        .where((Question.module == Param("module")) & Question.retired_at.is_null())
+        .order_by(Question.position)
+    )
 
 
 class Reference(BaseModel):

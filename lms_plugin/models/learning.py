@@ -12,7 +12,6 @@ from peewee import JOIN
 from peewee import Alias
 from peewee import fn
 
-from lms_plugin import progress
 from lms_plugin.db import Param
 from lms_plugin.db import Prepared
 from lms_plugin.models.content import Course
@@ -24,6 +23,9 @@ from lms_plugin.models.progress import ATTEMPT_IN_PROGRESS
 from lms_plugin.models.progress import ModuleProgress
 from lms_plugin.models.progress import QuizAttempt
 from lms_plugin.models.progress import scope_of
+from lms_plugin.models.sections import Section
+from lms_plugin.models.sections import section_list_query
+from lms_plugin.models.sections import sections_from
 
 #: A module joined with its current version.
 CURRENT_VERSION = (ModuleVersion.module == Module.id) & (
@@ -39,7 +41,7 @@ class LearnerModule(NamedTuple):
     progress: ModuleProgress | None  # None before the learner opened it
     attempts_made: int  # at its quiz, in this scope
     attempts_open: int  # of those, still in progress
-    sections: list  # its pages with the learner's state (progress.Section)
+    sections: list[Section]  # its pages with the learner's state
 
 
 @Prepared
@@ -59,7 +61,7 @@ def _with_standing():
             fn.COALESCE(made, 0).alias("attempts_made"),
             fn.COALESCE(still_open, 0).alias("attempts_open"),
             Alias(
-                progress.section_list_query(Module.id, ModuleProgress.id),
+                section_list_query(Module.id, ModuleProgress.id),
                 "section_list",
             ),
         )
@@ -90,7 +92,7 @@ def module_for_learner(
         progress=row.learner_progress,
         attempts_made=row.attempts_made,
         attempts_open=row.attempts_open,
-        sections=progress.sections_from(row.section_list),
+        sections=sections_from(row.section_list),
     )
 
 

@@ -3,8 +3,11 @@
 A registration is one (issuer, client_id) pair: every Canvas cloud institution shares
 an issuer, so both are needed. Deployments, contexts and resource links hang off it.
 Also here: the tool's own signing keys and the shared, expiring launch state (nonces,
-OIDC state, launch data, service tokens) that every worker and host must see.
+OIDC state, launch data, service tokens) that every worker and host must see, and
+the one test of whether a platform is Canvas (:attr:`LtiRegistration.is_canvas`).
 """
+
+from urllib.parse import urlsplit
 
 from peewee import BooleanField
 from peewee import CharField
@@ -45,6 +48,17 @@ class LtiRegistration(BaseModel):
             return _registration_by_client_id.first(iss=issuer, client_id=client_id)
         candidates = _registrations_of_issuer.rows(iss=issuer)
         return candidates[0] if len(candidates) == 1 else None
+
+    @property
+    def is_canvas(self) -> bool:
+        """True for a Canvas registration: its family, or a Canvas cloud issuer."""
+        return self.platform_family == "canvas" or is_canvas_cloud(self.issuer)
+
+
+def is_canvas_cloud(url: str) -> bool:
+    """True for a URL on Canvas cloud, where every host is under instructure.com."""
+    host = (urlsplit(url).hostname or "").lower()
+    return host == "instructure.com" or host.endswith(".instructure.com")
 
 
 class LtiDeployment(BaseModel):

@@ -8,7 +8,7 @@ hosts. ``lms-plugin scores status`` and ``lms-plugin scores retry`` are for oper
 
 from flask import Flask
 
-from lms_plugin.passback.outbox import InvalidScore
+from lms_plugin.lti.services.ags import InvalidScore
 from lms_plugin.passback.outbox import enqueue_score
 from lms_plugin.passback.outbox import requeue
 

@@ -1,9 +1,10 @@
-"""The outbox side of grade passback: enqueue a score, claim rows, record outcomes.
+"""The outbox of grade passback, a queue: enqueue a score, claim rows, record outcomes.
 
 ``enqueue_score`` runs inside the learner's request and transaction and only writes
 a row. Senders ``claim_batch`` rows under a lease (PostgreSQL: ``FOR UPDATE SKIP
 LOCKED``; SQLite: one atomic ``UPDATE``), and every outcome is written only while
-the sender still holds the row's lease.
+the sender still holds the row's lease. What a score may say and the document
+posted for it are AGS's business (:mod:`lms_plugin.lti.services.ags`).
 """
 
 import datetime
@@ -20,7 +21,7 @@ from peewee import fn
 from lms_plugin.clock import utcnow
 from lms_plugin.db import database
 from lms_plugin.db import is_postgres
-from lms_plugin.lti.services.ags import CANVAS_SUBMISSION
+from lms_plugin.lti.services.ags import check_score
 from lms_plugin.models.lti import LtiContext
 from lms_plugin.models.lti import LtiDeployment
 from lms_plugin.models.lti import LtiMembership
@@ -33,13 +34,7 @@ from lms_plugin.models.passback import SENT
 from lms_plugin.models.passback import SUPERSEDED
 from lms_plugin.models.passback import ScorePost
 
-ACTIVITY_PROGRESS = ("Initialized", "Started", "InProgress", "Submitted", "Completed")
-GRADING_PROGRESS = ("FullyGraded", "Pending", "PendingManual", "Failed", "NotReady")
 ONE_MS = datetime.timedelta(milliseconds=1)
-
-
-class InvalidScore(ValueError):
-    """A score the AGS spec does not allow (a programming error of the caller)."""
 
 
 def enqueue_score(
@@ -62,8 +57,10 @@ def enqueue_score(
     launch gave an AGS line item (or line item container). The stored timestamp
     has millisecond precision and is never earlier than the newest one queued for
     the same user and line item.
+
+    :raises InvalidScore: a score AGS does not allow (:func:`ags.check_score`).
     """
-    _validate(score_given, score_maximum, activity_progress, grading_progress)
+    check_score(score_given, score_maximum, activity_progress, grading_progress)
     if context is None or not _is_learner(user, context):
         return None
     lineitem_url = resource_link.lineitem_url if resource_link else None
@@ -91,19 +88,6 @@ def enqueue_score(
         submission=json.dumps(submission) if submission else None,
         next_attempt_at=utcnow(),
     )
-
-
-def _validate(score_given, score_maximum, activity, grading) -> None:
-    if activity not in ACTIVITY_PROGRESS:
-        raise InvalidScore(f"activityProgress {activity!r} is not an AGS value")
-    if grading not in GRADING_PROGRESS:
-        raise InvalidScore(f"gradingProgress {grading!r} is not an AGS value")
-    if score_given is None:
-        return
-    if score_maximum is None or not score_maximum > 0:
-        raise InvalidScore("scoreMaximum must be above 0 whenever scoreGiven is sent")
-    if score_given < 0:
-        raise InvalidScore("scoreGiven must not be negative")
 
 
 def _is_learner(user, context) -> bool:
@@ -151,44 +135,6 @@ def _monotonic(user, line_key: str, stamp: datetime.datetime) -> datetime.dateti
     if newest is not None and stamp <= newest:
         return newest + ONE_MS
     return stamp
-
-
-def is_canvas(registration: LtiRegistration) -> bool:
-    """True for a Canvas registration (its family, or a Canvas cloud issuer)."""
-    if registration.platform_family == "canvas":
-        return True
-    host = registration.issuer.split("://", 1)[-1].split("/", 1)[0]
-    return host == "instructure.com" or host.endswith(".instructure.com")
-
-
-def iso_ms(value: datetime.datetime) -> str:
-    """ISO 8601 in UTC with milliseconds, as AGS timestamps are written."""
-    return value.isoformat(timespec="milliseconds") + "Z"
-
-
-def score_document(row: ScorePost) -> dict:
-    """The AGS score JSON for ``row`` (with Canvas' extension for Canvas)."""
-    score = {
-        "userId": row.user_sub,
-        "activityProgress": row.activity_progress,
-        "gradingProgress": row.grading_progress,
-        "timestamp": iso_ms(row.timestamp),
-    }
-    if row.score_given is not None:
-        score["scoreGiven"] = row.score_given
-        score["scoreMaximum"] = row.score_maximum
-    if row.comment:
-        score["comment"] = row.comment
-    submission = json.loads(row.submission) if row.submission else None
-    if submission:
-        score["submission"] = submission  # AGS: startedAt, submittedAt
-    if is_canvas(row.registration):
-        submitted_at = (submission or {}).get("submittedAt") or iso_ms(row.timestamp)
-        score[CANVAS_SUBMISSION] = {
-            "new_submission": True,
-            "submitted_at": submitted_at,
-        }
-    return score
 
 
 # --- senders -----------------------------------------------------------------

@@ -23,6 +23,7 @@ from lms_plugin.lti.services.ags import SCOPE_LINEITEM_READONLY
 from lms_plugin.lti.services.ags import SCOPE_SCORE
 from lms_plugin.lti.services.ags import AgsClient
 from lms_plugin.lti.services.ags import AgsError
+from lms_plugin.lti.services.ags import score_document
 from lms_plugin.models.content import Module
 from lms_plugin.models.lti import LtiContext
 from lms_plugin.models.lti import LtiResourceLink
@@ -137,7 +138,7 @@ class Sender:
             return self._fail(row, "The platform did not grant the AGS score scope.")
         try:
             url = row.lineitem_url or resolve_lineitem(row, client, scopes)
-            client.post_score(url, outbox.score_document(row), scopes)
+            client.post_score(url, score_document(row), scopes)
         except AgsError as error:
             return self._failed_attempt(row, error)
         except _Refused as refused:

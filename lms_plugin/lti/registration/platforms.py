@@ -19,6 +19,7 @@ from lms_plugin.errors import LmsError
 from lms_plugin.models.lti import LtiDeployment
 from lms_plugin.models.lti import LtiRegistration
 from lms_plugin.models.lti import LtiRegistrationChange
+from lms_plugin.models.lti import is_canvas_cloud
 
 #: Hosts where a plain-http platform is tolerated (a development LMS), if allowed.
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
@@ -137,10 +138,7 @@ def validate_settings(
 
 def guess_family(issuer: str) -> str:
     """Canvas cloud issuers are on instructure.com; anything else is unknown."""
-    host = (urlsplit(issuer).hostname or "").lower()
-    if host == "instructure.com" or host.endswith(".instructure.com"):
-        return "canvas"
-    return "other"
+    return "canvas" if is_canvas_cloud(issuer) else "other"
 
 
 def save_platform(settings: PlatformSettings) -> tuple[LtiRegistration, bool]:

@@ -38,8 +38,8 @@ from lms_plugin.lti.registration.dynamic import policy_for
 from lms_plugin.lti.registration.dynamic import register_with_platform
 from lms_plugin.lti.registration.dynamic import requested_scopes
 from lms_plugin.lti.registration.platforms import PlatformError
-from lms_plugin.lti.registration.platforms import guess_family
 from lms_plugin.lti.registration.platforms import origin_of
+from lms_plugin.models.lti import is_canvas_cloud
 
 bp = Blueprint("lti_registration", __name__)
 
@@ -132,7 +132,7 @@ def registration_csp(openid_configuration: str) -> str:
         return security.content_security_policy()
     parts = urlsplit(url)
     ancestors = [f"{parts.scheme}://{parts.netloc}"]
-    if guess_family(url) == "canvas":
+    if is_canvas_cloud(url):
         ancestors.extend(security.CANVAS_CLOUD_ORIGINS)
     return security.content_security_policy(tuple(ancestors))
 

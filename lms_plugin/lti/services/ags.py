@@ -1,6 +1,9 @@
-"""LTI Assignment and Grade Services over HTTP: find or create line items, post scores.
+"""LTI Assignment and Grade Services: the score document, and the calls over HTTP.
 
-Spec: https://www.imsglobal.org/spec/lti-ags/v2p0 . Tokens come from
+Spec: https://www.imsglobal.org/spec/lti-ags/v2p0 . What a score may say
+(:func:`check_score`) and the JSON posted for a queued one (:func:`score_document`,
+with Canvas' submission extension for Canvas) are here; so are the calls that
+find or create line items and post scores (:class:`AgsClient`). Tokens come from
 :class:`~lms_plugin.lti.services.connector.ToolServiceConnector` (cached in the database
 per registration and scopes). Every failure becomes an :class:`AgsError` that says
 whether trying again can help (5xx, 429, timeouts, refused connections, a token refused
@@ -23,6 +26,7 @@ from lms_plugin import outbound
 from lms_plugin.lti.registration.tool_config import DbRegistration
 from lms_plugin.lti.services.connector import RegistrationInactive
 from lms_plugin.lti.services.connector import ToolServiceConnector
+from lms_plugin.models.passback import ScorePost
 
 _AGS = "https://purl.imsglobal.org/spec/lti-ags/scope/"
 SCOPE_LINEITEM = _AGS + "lineitem"
@@ -35,6 +39,10 @@ LINEITEM_TYPE = "application/vnd.ims.lis.v2.lineitem+json"
 CONTAINER_TYPE = "application/vnd.ims.lis.v2.lineitemcontainer+json"
 #: Canvas' extension on a score: creates a submission (lti.md 5.1).
 CANVAS_SUBMISSION = "https://canvas.instructure.com/lti/submission"
+
+#: A score's ``activityProgress`` and ``gradingProgress`` values.
+ACTIVITY_PROGRESS = ("Initialized", "Started", "InProgress", "Submitted", "Completed")
+GRADING_PROGRESS = ("FullyGraded", "Pending", "PendingManual", "Failed", "NotReady")
 
 #: Pages of a line item container read while looking for our resourceId.
 MAX_CONTAINER_PAGES = 20
@@ -52,6 +60,63 @@ class AgsError(Exception):
         self.reason = reason
         self.retryable = retryable
         self.retry_after = retry_after
+
+
+class InvalidScore(ValueError):
+    """A score the AGS spec does not allow (a programming error of the caller)."""
+
+
+def check_score(score_given, score_maximum, activity: str, grading: str) -> None:
+    """Refuse a score the spec does not allow.
+
+    :raises InvalidScore: an unknown progress value, or a ``scoreGiven`` that is
+        negative or lacks a ``scoreMaximum`` above 0.
+    """
+    if activity not in ACTIVITY_PROGRESS:
+        raise InvalidScore(f"activityProgress {activity!r} is not an AGS value")
+    if grading not in GRADING_PROGRESS:
+        raise InvalidScore(f"gradingProgress {grading!r} is not an AGS value")
+    if score_given is None:
+        return
+    if score_maximum is None or not score_maximum > 0:
+        raise InvalidScore("scoreMaximum must be above 0 whenever scoreGiven is sent")
+    if score_given < 0:
+        raise InvalidScore("scoreGiven must not be negative")
+
+
+def iso_ms(value: datetime.datetime) -> str:
+    """ISO 8601 in UTC with milliseconds, as AGS timestamps are written."""
+    return value.isoformat(timespec="milliseconds") + "Z"
+
+
+def submission_times(started_at, submitted_at) -> dict:
+    """A score's ``submission``: when the learner started and submitted (naive UTC)."""
+    return {"startedAt": iso_ms(started_at), "submittedAt": iso_ms(submitted_at)}
+
+
+def score_document(row: ScorePost) -> dict:
+    """The AGS score JSON for a queued ``row`` (with Canvas' extension for Canvas)."""
+    score = {
+        "userId": row.user_sub,
+        "activityProgress": row.activity_progress,
+        "gradingProgress": row.grading_progress,
+        "timestamp": iso_ms(row.timestamp),
+    }
+    if row.score_given is not None:
+        score["scoreGiven"] = row.score_given
+        score["scoreMaximum"] = row.score_maximum
+    if row.comment:
+        score["comment"] = row.comment
+    submission = json.loads(row.submission) if row.submission else None
+    if submission:
+        score["submission"] = submission  # AGS: startedAt, submittedAt
+    if row.registration.is_canvas:
+        submitted_at = (submission or {}).get("submittedAt") or iso_ms(row.timestamp)
+        score[CANVAS_SUBMISSION] = {
+            "new_submission": True,
+            "submitted_at": submitted_at,
+        }
+    return score
 
 
 def scores_url(lineitem_url: str) -> str:
