@@ -24,7 +24,6 @@ from peewee import PostgresqlDatabase
 from peewee import fn
 
 from lms_plugin import numbers
-from lms_plugin import quizzes
 from lms_plugin.clock import utcnow
 from lms_plugin.db import Param
 from lms_plugin.db import Prepared
@@ -49,6 +48,8 @@ from lms_plugin.models.progress import ModuleProgress
 from lms_plugin.models.progress import PageVisit
 from lms_plugin.models.progress import QuizAttempt
 from lms_plugin.models.progress import scope_of
+from lms_plugin.questions import quiz
+from lms_plugin.questions.base import AnswerError
 
 #: Line item maximum when quiz.yaml names none (content B.4).
 DEFAULT_SCORE_MAXIMUM = 100.0
@@ -117,7 +118,7 @@ def score_to_post(
     percents: list[float], settings: dict, *, passed: bool
 ) -> ScoreToPost | None:
     """The kept score, scaled to the line item, for the attempts submitted so far."""
-    kept = quizzes.kept_percent(percents, settings.get("score_to_keep", "highest"))
+    kept = quiz.kept_percent(percents, settings.get("score_to_keep", "highest"))
     if kept is None:
         return None
     maximum = float(
@@ -516,10 +517,10 @@ def _new_attempt(user, context, module, version, key, number, rng) -> dict:
     bank = quiz_bank(module)
     data = [entry for _, entry in bank.values()]
     draw = settings.get("draw") or []
-    drawn = quizzes.draw_quiz(data, draw, rng, settings.get("shuffle_questions", True))
+    drawn = quiz.draw(data, draw, rng, settings.get("shuffle_questions", True))
     if not draw:
         drawn = data  # no blueprint: the whole bank, in order
-    layout = quizzes.present_quiz(drawn, rng, settings.get("shuffle_options", True))
+    layout = quiz.present(drawn, rng, settings.get("shuffle_options", True))
     return {
         "user": user,
         "context": context,
@@ -541,10 +542,10 @@ def parse_responses(questions: list[dict], form: dict[str, list[str]]) -> dict:
     """
     responses = {}
     for entry in questions:
-        for item in quizzes.scored_items(entry):
+        for item in quiz.scored_items(entry):
             try:
-                response = quizzes.parse_response(item, form)
-            except quizzes.AnswerError as error:
+                response = quiz.parse_response(item, form)
+            except AnswerError as error:
                 raise AnswerRefused(str(error)) from None
             if response is not None:
                 responses[item["id"]] = response
@@ -592,7 +593,7 @@ def submit_attempt(
     questions = attempt_questions(attempt)
     settings = attempt.module_version.quiz
     responses = parse_responses(questions, form)
-    score = quizzes.score_quiz(questions, responses, settings["passing_percent"])
+    score = quiz.score(questions, responses, settings["passing_percent"])
     scored = {
         "responses": responses,
         "earned": score.earned,
@@ -612,10 +613,10 @@ def submit_attempt(
     return attempt
 
 
-def _store_items(attempt, questions, score: quizzes.QuizScore) -> None:
+def _store_items(attempt, questions, score: quiz.QuizScore) -> None:
     versions = {}
     for version_id, entry in zip(attempt.question_versions, questions, strict=True):
-        for item in quizzes.scored_items(entry):
+        for item in quiz.scored_items(entry):
             versions[item["id"]] = version_id
     AttemptItem.insert_many(
         [
@@ -652,7 +653,7 @@ def _after_submit(attempt: QuizAttempt, settings: dict, link) -> None:
     )
     progress.passed = passed
     progress.attempts_used = len(submitted)
-    progress.kept_percent = quizzes.kept_percent(
+    progress.kept_percent = quiz.kept_percent(
         percents, settings.get("score_to_keep", "highest")
     )
     refresh_completion(progress, attempt.module_version, link)

@@ -15,6 +15,9 @@ from pathlib import Path
 from lms_plugin.content import lint
 from lms_plugin.content import measures
 from lms_plugin.content import review
+from lms_plugin.content.checker import BLOOM
+from lms_plugin.content.checker import ID
+from lms_plugin.content.checker import Checker
 from lms_plugin.content.data import Assets
 from lms_plugin.content.data import Course
 from lms_plugin.content.data import Module
@@ -30,15 +33,10 @@ from lms_plugin.content.parse import display_path
 from lms_plugin.content.parse import find_courses
 from lms_plugin.content.parse import iter_modules
 from lms_plugin.content.parse import parse_course
-from lms_plugin.content.questions import BLOOM
-from lms_plugin.content.questions import ID
-from lms_plugin.content.questions import QUESTION_TYPES
-from lms_plugin.content.questions import Checker
-from lms_plugin.content.questions import check_fields
-from lms_plugin.content.questions import children
-from lms_plugin.content.questions import scored_count
 from lms_plugin.content.render import CITATION
 from lms_plugin.content.render import cited_keys
+from lms_plugin.questions import ENTRY_MARKDOWN
+from lms_plugin.questions import TYPES
 
 PAGE_TYPES = ("lesson", "case", "reflection", "summary")
 STATUSES = ("draft", "in-review", "reviewed", "retired")
@@ -376,10 +374,10 @@ def _check_bank(m: _ModuleCheck) -> None:
         c = m.checker(question.path)
         q = question.data
         _check_question(m, c, q, f"question '{question.id or '?'}'")
-        for child in children(q):
+        for child in TYPES.children(q):
             _check_question(m, c, child, f"question '{child.get('id')}'", child=True)
-        if q.get("objective") in m.objectives and q.get("type") in QUESTION_TYPES:
-            m.pool[q["objective"]] += scored_count(q)
+        if q.get("objective") in m.objectives and q.get("type") in TYPES:
+            m.pool[q["objective"]] += len(TYPES[q["type"]].scored_items(q))
         if m.strict:
             _measure_question(c, q, question.id)
         verdict = lint.longest_is_correct(q)
@@ -409,7 +407,7 @@ def _measure_question(c: Checker, q: Node, qid: str) -> None:
     """The per-item release measures (``--strict``): ages stated in stems."""
     measures.check_ages(c, q, f"question '{qid or '?'}'")
     relevant = q.get("age_relevant") is True  # a set's flag covers its children
-    for child in children(q):
+    for child in TYPES.children(q):
         measures.check_ages(c, child, f"question '{child.get('id')}'", relevant)
 
 
@@ -422,7 +420,7 @@ def _check_question(
             q.line_of("age_relevant"), f"{label}: age_relevant must be true or false"
         )
     if not child:
-        check_fields(c, q, label)
+        TYPES.check(c, q, label)
         objective = q.get("objective")
         if isinstance(objective, str) and objective not in m.objectives:
             c.error(
@@ -441,7 +439,7 @@ def _check_question(
 
 def _check_published_type(m: _ModuleCheck, c: Checker, q: Node, label: str) -> None:
     published = m.index.published_types.get(q.get("id"))
-    if published and q.get("type") in QUESTION_TYPES and published != q["type"]:
+    if published and q.get("type") in TYPES and published != q["type"]:
         c.error(
             q.line_of("type"),
             f"{label} was published as '{published}'; its type cannot change to "
@@ -457,14 +455,10 @@ def _markdown_fields(q: Node):
     for key in ("stem", "stimulus", "rationale"):
         if isinstance(q.get(key), str):
             yield key, q[key], q.line_of(key) + (1 if "\n" in q[key] else 0)
-    for list_key, text_keys in (
-        ("options", ("text",)),
-        ("pairs", ("prompt", "answer")),
-        ("items", ("text",)),
-    ):
+    for list_key, text_keys in ENTRY_MARKDOWN.items():
         for entry in q.get(list_key) or ():
             if isinstance(entry, Node):
-                for key in (*text_keys, "feedback"):
+                for key in text_keys:
                     if isinstance(entry.get(key), str):
                         yield key, entry[key], entry.line_of(key)
     distractors = q.get("distractors")

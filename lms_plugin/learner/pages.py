@@ -7,7 +7,6 @@ write, and says where to go next. No Flask here either.
 
 import dataclasses
 
-from lms_plugin import quizzes
 from lms_plugin.models.content import Module
 from lms_plugin.models.content import ModuleVersion
 from lms_plugin.models.progress import ATTEMPT_SUBMITTED
@@ -29,11 +28,13 @@ from lms_plugin.progress import quiz_bank
 from lms_plugin.progress import record_visit
 from lms_plugin.progress import sections_from
 from lms_plugin.progress import unfinished_attempt
+from lms_plugin.questions import quiz
+from lms_plugin.questions.base import ItemScore
 
 
 def numbering(questions: list[dict]) -> tuple[dict[str, int], int]:
     """Each scored item's number in the quiz, and how many there are."""
-    items = [item for entry in questions for item in quizzes.scored_items(entry)]
+    items = [item for entry in questions for item in quiz.scored_items(entry)]
     return {item["id"]: n for n, item in enumerate(items, start=1)}, len(items)
 
 
@@ -132,7 +133,7 @@ def quiz_view(user, context, module: Module, version: ModuleVersion) -> dict:
     view.update(
         attempts=submitted,
         left=attempts_left(settings.get("max_attempts", 0), len(submitted)),
-        kept=quizzes.kept_percent(
+        kept=quiz.kept_percent(
             [a.percent for a in submitted], settings.get("score_to_keep", "highest")
         ),
         passed=any(a.passed for a in submitted),
@@ -149,7 +150,7 @@ def planned_items(module: Module, settings: dict) -> int:
     return numbering([entry for _, entry in quiz_bank(module).values()])[1]
 
 
-def as_scored(item: quizzes.ItemScore, row) -> quizzes.ItemScore:
+def as_scored(item: ItemScore, row) -> ItemScore:
     """``item`` with the credit stored when the attempt was submitted.
 
     The page rescores the responses for the choices' feedback, but the credit is
@@ -166,9 +167,7 @@ def result_view(attempt: QuizAttempt, context) -> dict:
     questions = attempt_questions(attempt)
     version = attempt.module_version
     settings = version.quiz
-    score = quizzes.score_quiz(
-        questions, attempt.responses or {}, settings["passing_percent"]
-    )
+    score = quiz.score(questions, attempt.responses or {}, settings["passing_percent"])
     scored = {row.item_id: row for row in AttemptItem.for_attempt(attempt)}
     submitted = [
         a
@@ -176,7 +175,7 @@ def result_view(attempt: QuizAttempt, context) -> dict:
         if a.status == ATTEMPT_SUBMITTED
     ]
     numbers, total = numbering(questions)
-    reveal = quizzes.may_show_answers(
+    reveal = quiz.may_show_answers(
         settings.get("show_answers", "after_pass_or_last_attempt"),
         any(a.passed for a in submitted),
         len(submitted),
