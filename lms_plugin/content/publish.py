@@ -41,9 +41,9 @@ from lms_plugin.content.render import image_names
 from lms_plugin.content.render import markdown_html
 from lms_plugin.content.render import render_page
 from lms_plugin.content.render import render_question
-from lms_plugin.content.validate import CourseIndex
 from lms_plugin.content.validate import validate_course
 from lms_plugin.content.validate import validate_module
+from lms_plugin.content.validate_state import CourseIndex
 from lms_plugin.db import database
 from lms_plugin.models.content import Asset
 from lms_plugin.models.content import Course
