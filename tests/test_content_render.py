@@ -1,10 +1,10 @@
 """Render stage: the Markdown subset, callouts, citations and question HTML."""
 
 from lms_plugin.content.data import Reference
-from lms_plugin.content.questions import normalize
 from lms_plugin.content.render import markdown_html
 from lms_plugin.content.render import render_page
 from lms_plugin.content.render import render_question
+from lms_plugin.questions import TYPES
 
 
 def make_reference(key: str, citation: str = "Author A. Title. 2020.", url=None):
@@ -66,7 +66,7 @@ def test_unknown_citation_stays_visible_text():
 
 
 def test_question_gets_html_beside_every_markdown_field():
-    question = normalize(
+    question = TYPES.normalize(
         {
             "id": "q1", "type": "single", "objective": "o1",
             "stem": "Which *one*?", "rationale": "Because [@a-2020].",
@@ -101,27 +101,27 @@ def test_each_type_renders_its_own_fields():
     }
     base = {"id": "q", "objective": "o", "stem": "S", "rationale": "R"}
     tf = render_question(
-        normalize({**base, "type": "true_false", **cases["true_false"]}), {}
+        TYPES.normalize({**base, "type": "true_false", **cases["true_false"]}), {}
     )
     assert tf["feedback_html"] == {"true": "<em>y</em>", "false": "n"}
     match = render_question(
-        normalize({**base, "type": "matching", **cases["matching"]}), {}
+        TYPES.normalize({**base, "type": "matching", **cases["matching"]}), {}
     )
     assert match["pairs"][0]["prompt_html"] == "<em>P</em>"
     assert match["distractors_html"] == ["<em>D</em>"] and match["scoring"] == "partial"
     order = render_question(
-        normalize({**base, "type": "ordering", **cases["ordering"]}), {}
+        TYPES.normalize({**base, "type": "ordering", **cases["ordering"]}), {}
     )
     assert order["items"][0]["text_html"] == "<em>I</em>"
     short = render_question(
-        normalize({**base, "type": "short_text", **cases["short_text"]}), {}
+        TYPES.normalize({**base, "type": "short_text", **cases["short_text"]}), {}
     )
     assert short["feedback_html"]["correct"] == "<em>c</em>"
 
 
 def test_case_set_children_inherit_objective_and_render_alone():
     data = render_question(
-        normalize(
+        TYPES.normalize(
             {
                 "id": "cs", "type": "case_set", "objective": "o2",
                 "stimulus": "A case [@a-2020].",

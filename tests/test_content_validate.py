@@ -234,8 +234,8 @@ def test_validate_module_works_on_plain_data_without_files():
     from lms_plugin.content.data import Module
     from lms_plugin.content.data import Question
     from lms_plugin.content.parse import load_yaml
-    from lms_plugin.content.validate import CourseIndex
     from lms_plugin.content.validate import validate_module
+    from lms_plugin.content.validate_state import CourseIndex
 
     meta, _ = load_yaml(
         "id: m9\ntitle: T\nsummary: S\nest_minutes: 5\n"

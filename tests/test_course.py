@@ -13,7 +13,7 @@ from lms_plugin.models.content import Module
 from lms_plugin.models.content import Page
 from lms_plugin.models.content import Question
 from lms_plugin.models.content import Reference
-from lms_plugin.quizzes import scored_items
+from lms_plugin.questions.quiz import scored_items
 
 COURSES = Path(__file__).resolve().parent.parent / "courses"
 RICH = {"m02-healthcare-system", "m04-professionalism-empathy"}

@@ -5,13 +5,13 @@ import re
 
 import pytest
 
-from lms_plugin import quizzes
 from lms_plugin.db import database
 from lms_plugin.models.lti import LtiResourceLink
 from lms_plugin.models.progress import AttemptItem
 from lms_plugin.models.progress import ModuleProgress
 from lms_plugin.models.progress import PageVisit
 from lms_plugin.models.progress import QuizAttempt
+from lms_plugin.questions import base
 from tests.factories import make_quiz_module
 from tests.instructor_helpers import ADMINISTRATOR
 from tests.learner_helpers import SLUG
@@ -393,7 +393,7 @@ def test_a_result_page_shows_the_credit_stored_at_submit(learner, monkeypatch):
     read_all(learner)
     attempt = start(learner)
     done = submit(learner, attempt, right=True)
-    monkeypatch.setattr(quizzes, "_points", lambda question: 0.0)  # scoring changed
+    monkeypatch.setattr(base, "_points", lambda question: 0.0)  # scoring changed
     page = text(learner.get(done.location))
     assert "Attempt 1: 100%, passed" in page
     assert "Incorrect" not in page and "Not answered" not in page

@@ -4,7 +4,7 @@ the rule dates and passing mentions that lessons legitimately contain."""
 import pytest
 
 from lms_plugin.content import lint
-from lms_plugin.content.questions import Checker
+from lms_plugin.content.checker import Checker
 
 
 def phi_warnings(text, vignette):

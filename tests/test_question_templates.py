@@ -7,9 +7,9 @@ import pytest
 from flask import render_template_string
 from selenium.webdriver.common.by import By
 
-from lms_plugin.quizzes import QUESTION_TYPES
-from lms_plugin.quizzes import present_quiz
-from lms_plugin.quizzes import scored_items
+from lms_plugin.questions import type_of
+from lms_plugin.questions.quiz import present
+from lms_plugin.questions.quiz import scored_items
 from tests.browser import axe_violations
 from tests.browser import describe
 
@@ -122,7 +122,7 @@ PAGE = """{% extends "base.html" %}{% from "quiz/_questions.html" import entry %
 
 
 def render(questions, results=None, reveal=False):
-    layouts = present_quiz(questions, random.Random(7))
+    layouts = present(questions, random.Random(7))
     items = [i for q in questions for i in scored_items(q)]
     numbers = {item["id"]: n for n, item in enumerate(items, 1)}
     return render_template_string(
@@ -149,7 +149,7 @@ def wrong_results(questions):
     results = {}
     for q in questions:
         for item in scored_items(q):
-            score = QUESTION_TYPES[item["type"]].score(item, wrong[item["type"]])
+            score = type_of(item["type"]).score(item, wrong[item["type"]])
             results[item["id"]] = score
     return results
 

@@ -4,16 +4,16 @@ import random
 
 import pytest
 
-from lms_plugin.quizzes import QUESTION_TYPES
-from lms_plugin.quizzes import AnswerError
-from lms_plugin.quizzes import draw_quiz
-from lms_plugin.quizzes import kept_percent
-from lms_plugin.quizzes import may_show_answers
-from lms_plugin.quizzes import normalize_text
-from lms_plugin.quizzes import parse_response
-from lms_plugin.quizzes import present_quiz
-from lms_plugin.quizzes import score_quiz
-from lms_plugin.quizzes import scored_items
+from lms_plugin.questions import type_of
+from lms_plugin.questions.base import AnswerError
+from lms_plugin.questions.quiz import draw
+from lms_plugin.questions.quiz import kept_percent
+from lms_plugin.questions.quiz import may_show_answers
+from lms_plugin.questions.quiz import parse_response
+from lms_plugin.questions.quiz import present
+from lms_plugin.questions.quiz import score as score_quiz
+from lms_plugin.questions.quiz import scored_items
+from lms_plugin.questions.short_text import normalize_text
 
 
 def single(qid="q1", objective="o1", correct="b", points=1):
@@ -66,7 +66,7 @@ TRUE_FALSE = {"id": "q6", "type": "true_false", "objective": "o1", "answer": Fal
 
 
 def score(question, response):
-    return QUESTION_TYPES[question["type"]].score(question, response)
+    return type_of(question["type"]).score(question, response)
 
 
 @pytest.mark.parametrize(("response", "earned"), [("b", 2.0), ("a", 0.0), (None, 0.0)])
@@ -202,7 +202,7 @@ def test_draw_counts_scored_items_per_objective():
     ]
     rule = [{"objective": "o1", "count": 3}, {"objective": "o2", "count": 4}]
     for seed in range(50):
-        drawn = draw_quiz(bank, rule, random.Random(seed))
+        drawn = draw(bank, rule, random.Random(seed))
         items = [i for q in drawn for i in scored_items(q)]
         assert sum(i["objective"] == "o1" for i in items) == 3
         assert sum(i["objective"] == "o2" for i in items) == 4
@@ -212,28 +212,27 @@ def test_draw_counts_scored_items_per_objective():
 def test_draw_is_random_but_reproducible():
     bank = [single(f"a{n}", "o1") for n in range(10)]
     rule = [{"objective": "o1", "count": 4}]
-    first = draw_quiz(bank, rule, random.Random(1))
-    assert first == draw_quiz(bank, rule, random.Random(1))
+    first = draw(bank, rule, random.Random(1))
+    assert first == draw(bank, rule, random.Random(1))
     draws = {
-        tuple(q["id"] for q in draw_quiz(bank, rule, random.Random(s)))
-        for s in range(20)
+        tuple(q["id"] for q in draw(bank, rule, random.Random(s))) for s in range(20)
     }
     assert len(draws) > 10
 
 
 def test_draw_never_falls_short_with_case_sets():
     bank = [case_set("c1", "o1", 2), case_set("c2", "o1", 2)]
-    drawn = draw_quiz(bank, [{"objective": "o1", "count": 3}], random.Random(0))
+    drawn = draw(bank, [{"objective": "o1", "count": 3}], random.Random(0))
     assert sum(len(scored_items(q)) for q in drawn) == 4
 
 
 def test_present_shuffles_but_keeps_every_part():
     questions = [single(), MATCHING, ORDERING]
-    layout = present_quiz(questions, random.Random(3))
+    layout = present(questions, random.Random(3))
     assert sorted(layout["q1"]["options"]) == list("abcd")
     assert sorted(layout["q3"]["choices"]) == ["p1", "p2", "p3", "p4", "x0"]
     assert layout["q4"]["items"] != [i["id"] for i in ORDERING["items"]]
-    fixed = present_quiz([single()], random.Random(3), shuffle_options=False)
+    fixed = present([single()], random.Random(3), shuffle_options=False)
     assert fixed["q1"]["options"] == list("abcd")
 
 

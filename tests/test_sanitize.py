@@ -152,7 +152,7 @@ def test_cleaning_many_fragments_equals_cleaning_each(texts):
 @given(st.lists(st.one_of(HOSTILE, st.text(max_size=20)), max_size=20))
 def test_lint_and_page_rendering_never_crash(parts):
     from lms_plugin.content import lint
-    from lms_plugin.content.questions import Checker
+    from lms_plugin.content.checker import Checker
     from lms_plugin.content.render import render_page
 
     text = "".join(parts)

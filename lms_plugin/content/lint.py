@@ -10,13 +10,13 @@ from __future__ import annotations
 import re
 
 from lms_plugin.content import images
+from lms_plugin.content.checker import Checker
 from lms_plugin.content.data import Assets
 from lms_plugin.content.data import Node
-from lms_plugin.content.questions import Checker
-from lms_plugin.content.questions import normalize_answer
 from lms_plugin.content.render import CALLOUTS
 from lms_plugin.content.render import CITATION
 from lms_plugin.content.render import lint_tokens
+from lms_plugin.questions.short_text import normalize_answer
 
 OF_THE_ABOVE = re.compile(r"\b(all|none|both|neither) of the (above|following)\b", re.I)
 ABSOLUTE = re.compile(r"\b(always|never|all|none)\b", re.I)

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import re
 
+from lms_plugin.content.checker import Checker
 from lms_plugin.content.data import Node
-from lms_plugin.content.questions import Checker
-from lms_plugin.content.questions import children
+from lms_plugin.questions import TYPES
 
 #: A rank's share of keys above this multiple of chance flags the bank.
 OVER_CHANCE = 1.5
@@ -51,7 +51,7 @@ def bank_items(questions, types) -> list[Node]:
     """The bank's items of ``types``, case-set children included."""
     found = []
     for q in questions:
-        for item in (q, *children(q)):
+        for item in (q, *TYPES.children(q)):
             if isinstance(item, Node) and item.get("type") in types:
                 found.append(item)
     return found

@@ -21,11 +21,11 @@ from lms_plugin.content import images
 from lms_plugin.content.parse import find_courses
 from lms_plugin.content.parse import iter_modules
 from lms_plugin.content.parse import parse_course
-from lms_plugin.content.questions import normalize
 from lms_plugin.content.render import markdown_html
 from lms_plugin.content.render import render_page
 from lms_plugin.content.render import render_question
 from lms_plugin.content.validate import validate_path
+from lms_plugin.questions import TYPES
 
 PACKAGE = Path(__file__).resolve().parent.parent
 
@@ -99,7 +99,7 @@ def _module_view(module, refs, urls) -> dict:
         for page in module.pages
     ]
     questions = [
-        render_question(normalize(q.data), refs, urls) for q in module.questions
+        render_question(TYPES.normalize(q.data), refs, urls) for q in module.questions
     ]
     return {
         "module": module.meta,

@@ -35,16 +35,15 @@ from lms_plugin.content.parse import find_courses
 from lms_plugin.content.parse import iter_modules
 from lms_plugin.content.parse import parse_course
 from lms_plugin.content.parse import source_digest
-from lms_plugin.content.questions import normalize
 from lms_plugin.content.render import RENDER_VERSION
 from lms_plugin.content.render import cited_keys
 from lms_plugin.content.render import image_names
 from lms_plugin.content.render import markdown_html
 from lms_plugin.content.render import render_page
 from lms_plugin.content.render import render_question
-from lms_plugin.content.validate import CourseIndex
 from lms_plugin.content.validate import validate_course
 from lms_plugin.content.validate import validate_module
+from lms_plugin.content.validate_state import CourseIndex
 from lms_plugin.db import database
 from lms_plugin.models.content import Asset
 from lms_plugin.models.content import Course
@@ -54,6 +53,7 @@ from lms_plugin.models.content import Page
 from lms_plugin.models.content import Question
 from lms_plugin.models.content import QuestionVersion
 from lms_plugin.models.content import Reference
+from lms_plugin.questions import TYPES
 
 CHUNK = 200  # rows per INSERT: well under SQLite's bound-variable limit
 KINDS = ("module", "page", "question", "reference")
@@ -384,7 +384,7 @@ class _Writer:
         )  # fmt: skip
 
     def _question(self, module_slug: str, position: int, question, refs) -> None:
-        data = normalize(question.data)
+        data = TYPES.normalize(question.data)
         shown = _nonempty(self.images_in(data))
         refs_used = _ref_texts(_refs_used(data), refs)
         digest = content_hash("question", data, refs_used, *shown)

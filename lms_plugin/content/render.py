@@ -22,6 +22,7 @@ from lms_plugin.content.data import Reference
 from lms_plugin.content.images import asset_name
 from lms_plugin.content.sanitize import clean_html
 from lms_plugin.content.sanitize import clean_many
+from lms_plugin.questions import ENTRY_MARKDOWN
 
 #: Callout name -> the label screen readers announce and sighted readers see.
 CALLOUTS = {
@@ -240,13 +241,6 @@ def cited_keys(text) -> list[str]:
     return [key for group in groups for key in CITED_KEY.findall("@" + group)]
 
 
-_ENTRY_FIELDS = {
-    "options": ("text", "feedback"),
-    "pairs": ("prompt", "answer", "feedback"),
-    "items": ("text", "feedback"),
-}
-
-
 class _Batch:
     """Markdown fields of one question, sanitized together in one pass."""
 
@@ -280,7 +274,7 @@ def render_question(
     for key in ("stimulus", "stem"):
         if isinstance(q.get(key), str):
             batch.add(out, f"{key}_html", q[key], inline=False)
-    for list_key, keys in _ENTRY_FIELDS.items():
+    for list_key, keys in ENTRY_MARKDOWN.items():
         if isinstance(q.get(list_key), list):
             out[list_key] = [_entry(e, keys, batch) for e in q[list_key]]
     if isinstance(q.get("distractors"), list):

@@ -12,9 +12,9 @@ from __future__ import annotations
 import datetime
 import re
 
+from lms_plugin.content.checker import Checker
 from lms_plugin.content.data import Node
 from lms_plugin.content.data import NodeList
-from lms_plugin.content.questions import Checker
 
 #: The checks a complete review record holds, in the order FORMAT.md lists them.
 CHECKS = (

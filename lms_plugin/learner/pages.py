@@ -9,7 +9,6 @@ write, and says where to go next. No Flask here: the views pass the current laun
 
 import dataclasses
 
-from lms_plugin import quizzes
 from lms_plugin.models.content import Module
 from lms_plugin.models.content import ModuleVersion
 from lms_plugin.models.content import Page
@@ -28,11 +27,13 @@ from lms_plugin.progress.completion import attempts_left
 from lms_plugin.progress.completion import mark_page_complete
 from lms_plugin.progress.completion import open_progress
 from lms_plugin.progress.completion import record_visit
+from lms_plugin.questions import quiz
+from lms_plugin.questions.base import ItemScore
 
 
 def numbering(questions: list[dict]) -> tuple[dict[str, int], int]:
     """Each scored item's number in the quiz, and how many there are."""
-    items = [item for entry in questions for item in quizzes.scored_items(entry)]
+    items = [item for entry in questions for item in quiz.scored_items(entry)]
     return {item["id"]: n for n, item in enumerate(items, start=1)}, len(items)
 
 
@@ -133,7 +134,7 @@ def quiz_view(user, context, module: Module, version: ModuleVersion) -> dict:
     view.update(
         attempts=submitted,
         left=attempts_left(settings.get("max_attempts", 0), len(submitted)),
-        kept=quizzes.kept_percent(
+        kept=quiz.kept_percent(
             [a.percent for a in submitted], settings.get("score_to_keep", "highest")
         ),
         passed=any(a.passed for a in submitted),
@@ -150,7 +151,7 @@ def planned_items(module: Module, settings: dict) -> int:
     return numbering([entry for _, entry in quiz_bank(module).values()])[1]
 
 
-def as_scored(item: quizzes.ItemScore, row) -> quizzes.ItemScore:
+def as_scored(item: ItemScore, row) -> ItemScore:
     """``item`` with the credit stored when the attempt was submitted.
 
     The page rescores the responses for the choices' feedback, but the credit is
@@ -167,13 +168,11 @@ def result_view(attempt: QuizAttempt, context) -> dict:
     questions = attempt.drawn_questions()
     version = attempt.module_version
     settings = version.quiz
-    score = quizzes.score_quiz(
-        questions, attempt.responses or {}, settings["passing_percent"]
-    )
+    score = quiz.score(questions, attempt.responses or {}, settings["passing_percent"])
     scored = {row.item_id: row for row in AttemptItem.for_attempt(attempt)}
     submitted = attempt.submitted_so_far()
     numbers, total = numbering(questions)
-    reveal = quizzes.may_show_answers(
+    reveal = quiz.may_show_answers(
         settings.get("show_answers", "after_pass_or_last_attempt"),
         any(a.passed for a in submitted),
         len(submitted),

@@ -30,7 +30,7 @@ mapping in courses/FORMAT.md shape, defaults filled in::
      "distractors_html": [html],
      # ordering: items in the CORRECT order ("scoring" default partial)
      "items": [{"id", "text", "text_html", "feedback", "feedback_html"}],
-     # short_text: compare lms_plugin.content.questions.normalize_answer()
+     # short_text: compare lms_plugin.questions.short_text.normalize_text()
      "answers": [text], "feedback": {"correct", "incorrect"}, "feedback_html": {...},
      # case_set: children are full question dicts of the other types, each
      # with its own id, the set's objective and its own *_html fields

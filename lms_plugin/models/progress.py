@@ -181,7 +181,7 @@ class QuizAttempt(BaseModel):
     # Sent back with the start form: a double click or resent form finds this row.
     idempotency_key = CharField(max_length=64, unique=True)
     question_versions = JSONField()  # QuestionVersion ids of the drawn entries
-    layout = JSONField()  # item id -> display order (quizzes.present_quiz)
+    layout = JSONField()  # item id -> display order (questions.quiz.present)
     responses = JSONField(default=dict)  # item id -> response, saved as they go
     status = CharField(max_length=16, default=ATTEMPT_IN_PROGRESS)
     earned = FloatField(null=True)

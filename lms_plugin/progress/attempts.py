@@ -11,7 +11,6 @@ import secrets
 
 from peewee import IntegrityError
 
-from lms_plugin import quizzes
 from lms_plugin.clock import utcnow
 from lms_plugin.db import database
 from lms_plugin.errors import LmsError
@@ -28,6 +27,8 @@ from lms_plugin.models.progress import QuizAttempt
 from lms_plugin.models.progress import scope_of
 from lms_plugin.progress.completion import attempts_left
 from lms_plugin.progress.completion import record_attempt
+from lms_plugin.questions import quiz
+from lms_plugin.questions.base import AnswerError
 
 
 class AttemptsExhausted(Exception):
@@ -129,10 +130,10 @@ def _new_attempt(user, context, module, version, key, number, rng) -> dict:
     bank = quiz_bank(module)
     data = [entry for _, entry in bank.values()]
     draw = settings.get("draw") or []
-    drawn = quizzes.draw_quiz(data, draw, rng, settings.get("shuffle_questions", True))
+    drawn = quiz.draw(data, draw, rng, settings.get("shuffle_questions", True))
     if not draw:
         drawn = data  # no blueprint: the whole bank, in order
-    layout = quizzes.present_quiz(drawn, rng, settings.get("shuffle_options", True))
+    layout = quiz.present(drawn, rng, settings.get("shuffle_options", True))
     return {
         "user": user,
         "context": context,
@@ -157,10 +158,10 @@ def parse_responses(questions: list[dict], form: dict[str, list[str]]) -> dict:
     """
     responses = {}
     for entry in questions:
-        for item in quizzes.scored_items(entry):
+        for item in quiz.scored_items(entry):
             try:
-                response = quizzes.parse_response(item, form)
-            except quizzes.AnswerError as error:
+                response = quiz.parse_response(item, form)
+            except AnswerError as error:
                 raise AnswerRefused(str(error)) from None
             if response is not None:
                 responses[item["id"]] = response
@@ -184,7 +185,7 @@ def submit_attempt(
     questions = attempt.drawn_questions()
     settings = attempt.module_version.quiz
     responses = parse_responses(questions, form)
-    score = quizzes.score_quiz(questions, responses, settings["passing_percent"])
+    score = quiz.score(questions, responses, settings["passing_percent"])
     scored = {
         "responses": responses,
         "earned": score.earned,
@@ -201,11 +202,11 @@ def submit_attempt(
     return attempt
 
 
-def _store_items(attempt, questions, score: quizzes.QuizScore) -> None:
+def _store_items(attempt, questions, score: quiz.QuizScore) -> None:
     """Insert the scored items of a just-closed attempt (once: not an upsert)."""
     versions = {}
     for version_id, entry in zip(attempt.question_versions, questions, strict=True):
-        for item in quizzes.scored_items(entry):
+        for item in quiz.scored_items(entry):
             versions[item["id"]] = version_id
     AttemptItem.insert_many(
         [

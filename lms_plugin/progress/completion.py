@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 from lms_plugin import numbers
 from lms_plugin import passback
-from lms_plugin import quizzes
 from lms_plugin.clock import utcnow
 from lms_plugin.db import database
 from lms_plugin.lti.services import ags
@@ -28,6 +27,7 @@ from lms_plugin.models.progress import ModuleProgress
 from lms_plugin.models.progress import PageVisit
 from lms_plugin.models.progress import QuizAttempt
 from lms_plugin.models.progress import scope_of
+from lms_plugin.questions import quiz
 
 #: Line item maximum when quiz.yaml names none (content B.4).
 DEFAULT_SCORE_MAXIMUM = 100.0
@@ -83,7 +83,7 @@ def score_to_post(
     percents: list[float], settings: dict, *, passed: bool
 ) -> ScoreToPost | None:
     """The kept score, scaled to the line item, for the attempts submitted so far."""
-    kept = quizzes.kept_percent(percents, settings.get("score_to_keep", "highest"))
+    kept = quiz.kept_percent(percents, settings.get("score_to_keep", "highest"))
     if kept is None:
         return None
     maximum = _score_maximum(settings)
@@ -199,7 +199,7 @@ def record_attempt(
     )
     progress.passed = passed
     progress.attempts_used = len(submitted)
-    progress.kept_percent = quizzes.kept_percent(
+    progress.kept_percent = quiz.kept_percent(
         percents, settings.get("score_to_keep", "highest")
     )
     refresh_completion(progress, attempt.module_version, link)
