@@ -148,6 +148,13 @@ def test_cleaning_many_fragments_equals_cleaning_each(texts):
     assert clean_many(fragments) == [clean_html(f) for f in fragments]
 
 
+def test_an_authored_separator_character_is_kept_and_splits_nothing():
+    from lms_plugin.content.sanitize import clean_many
+
+    # U+E000 joins fragments for one sanitizer pass; an author may type it too.
+    assert clean_many(["", "\ue000", "a\ue000b"]) == ["", "\ue000", "a\ue000b"]
+
+
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.one_of(HOSTILE, st.text(max_size=20)), max_size=20))
 def test_lint_and_page_rendering_never_crash(parts):

@@ -101,12 +101,13 @@ def clean_many(fragments: list[str]) -> list[str]:
     """:func:`clean_html` for many well-formed fragments in one parser pass.
 
     The fragments come from the Markdown renderer, so each is balanced and joining
-    them cannot change how the others parse; the separator is removed from the input
-    first, so it cannot be forged.
+    them cannot change how the others parse. A fragment that holds the separator
+    itself (an author may type any character) is cleaned with the others one by
+    one, so it can neither split a field nor be lost.
     """
-    if len(fragments) < 2:
+    if len(fragments) < 2 or any(_SEPARATOR in f for f in fragments):
         return [clean_html(f) for f in fragments]
-    joined = _SEPARATOR.join(f.replace(_SEPARATOR, "") for f in fragments)
+    joined = _SEPARATOR.join(fragments)
     parts = clean_html(joined).split(_SEPARATOR)
     if len(parts) != len(fragments):  # defensive: never mismatch fields
         return [clean_html(f) for f in fragments]
