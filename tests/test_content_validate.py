@@ -283,3 +283,42 @@ def test_a_multiple_response_item_needs_an_incorrect_option(tmp_path):
         "question 'm01-q004b' in case set 'm01-q004' (multiple): every option is "
         "correct, so ticking every box earns full credit; add incorrect options"
     )
+
+
+#: Authored values used as names (types, ids, objectives, reference keys): given a
+#: list or a mapping instead, each is a problem to report, never a crash.
+NAME_FIELDS = [
+    ("bank.yaml", ("questions", 0, "type")),
+    ("bank.yaml", ("questions", 0, "id")),
+    ("bank.yaml", ("questions", 0, "objective")),
+    ("bank.yaml", ("questions", 0, "references")),
+    ("quiz.yaml", ("draw", 0, "objective")),
+    ("01-what-good-feedback-looks-like.md", ("objectives",)),
+]
+
+
+@pytest.mark.parametrize("value", [["a", "b"], {"x": 1}], ids=["list", "mapping"])
+@pytest.mark.parametrize(("filename", "where"), NAME_FIELDS)
+def test_a_name_given_as_a_list_or_mapping_is_a_problem_not_a_crash(
+    tmp_path, filename, where, value
+):
+    import yaml
+
+    from lms_plugin.content.parse import split_front_matter
+
+    course = copy_sample(tmp_path)
+    path = module_dir(course) / filename
+    text = path.read_text(encoding="utf-8")
+    page = split_front_matter(text) if filename.endswith(".md") else None
+    data = yaml.safe_load(page[0] if page else text)
+    node = data
+    for key in where[:-1]:
+        node = node[key]
+    if where[-1] == "references" or where == ("objectives",):
+        node[where[-1]] = [value]  # one entry of the list
+    else:
+        node[where[-1]] = value
+    dumped = yaml.safe_dump(data, allow_unicode=True)
+    path.write_text(f"---\n{dumped}---\n{page[1]}" if page else dumped)
+    problems = validate_path(course)
+    assert any(p.severity == "error" and p.path.endswith(filename) for p in problems)

@@ -266,7 +266,9 @@ def _check_objective_refs(m: ModuleCheck, c: Checker, meta: Node, label: str) ->
         c.warn(meta.line_of("objectives"), f"{label} lists no objectives")
         return
     for objective in objectives:
-        if objective not in m.objectives:
+        if not isinstance(objective, str):
+            c.error(meta.line_of("objectives"), f"{label}: list objective ids only")
+        elif objective not in m.objectives:
             c.error(
                 meta.line_of("objectives"),
                 f"{label}: objective '{objective}' is not in module.yaml",

@@ -35,8 +35,13 @@ def check_bank(m: ModuleCheck) -> None:
         _check_question(m, c, q, f"question '{question.id or '?'}'")
         for child in TYPES.children(q):
             _check_question(m, c, child, f"question '{child.get('id')}'", child=True)
-        if q.get("objective") in m.objectives and q.get("type") in TYPES:
-            m.pool[q["objective"]] += len(TYPES[q["type"]].scored_items(q))
+        kind, objective = TYPES.kind_of(q), q.get("objective")
+        if (
+            kind is not None
+            and isinstance(objective, str)
+            and objective in m.objectives
+        ):
+            m.pool[objective] += len(kind.scored_items(q))
         if m.strict:
             _measure_question(c, q, question.id)
         verdict = lint.longest_is_correct(q)
@@ -97,8 +102,9 @@ def _check_question(
 
 
 def _check_published_type(m: ModuleCheck, c: Checker, q: Node, label: str) -> None:
-    published = m.index.published_types.get(q.get("id"))
-    if published and q.get("type") in TYPES and published != q["type"]:
+    qid = q.get("id")
+    published = m.index.published_types.get(qid) if isinstance(qid, str) else None
+    if published and TYPES.kind_of(q) is not None and published != q["type"]:
         c.error(
             q.line_of("type"),
             f"{label} was published as '{published}'; its type cannot change to "
@@ -202,6 +208,9 @@ def _check_draw(m: ModuleCheck, c: Checker, quiz: Node) -> None:
             c.error(line, "each draw entry is {objective: ..., count: ...}")
             continue
         objective, count = entry.get("objective"), entry.get("count")
+        if not isinstance(objective, str):
+            c.error(line, "each draw entry names one objective id: {objective: id}")
+            continue
         drawn.add(objective)
         if objective not in m.objectives:
             c.error(

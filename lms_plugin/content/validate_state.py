@@ -90,7 +90,12 @@ def check_reference_list(m: ModuleCheck, c: Checker, node: Node, label: str) -> 
         )
         return []
     for key in listed:
-        if key not in m.references:
+        if not isinstance(key, str):
+            c.error(
+                node.line_of("references"),
+                f"{label}: each reference is a key from references.yaml",
+            )
+        elif key not in m.references:
             c.error(
                 node.line_of("references"),
                 f"{label}: reference '{key}' is not in any references.yaml",

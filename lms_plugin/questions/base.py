@@ -178,7 +178,7 @@ class Registry(dict[str, QuestionType]):
 
     def check(self, c: Checker, q: Node, label: str, child: bool = False) -> None:
         """Check an authored question as the type it names."""
-        kind = self.get(q.get("type"))
+        kind = self.kind_of(q)
         if kind is None:
             names = ", ".join(self)
             c.error(
@@ -194,8 +194,13 @@ class Registry(dict[str, QuestionType]):
 
     def children(self, q: dict) -> list:
         """The child questions of an authored question (none when not a case set)."""
-        kind = self.get(q.get("type")) if isinstance(q.get("type"), str) else None
+        kind = self.kind_of(q)
         return kind.children(q) if kind is not None else []
+
+    def kind_of(self, q: dict) -> QuestionType | None:
+        """The type an authored question names; None if it names none of them."""
+        name = q.get("type")
+        return self.get(name) if isinstance(name, str) else None
 
 
 def _plain(value):
