@@ -6,8 +6,8 @@ import json
 import pytest
 
 from lms_plugin.content import measures
-from lms_plugin.content.parse import load_yaml
 from lms_plugin.content.questions import Checker
+from lms_plugin.content.reading import load_yaml
 from lms_plugin.content.validate import validate_path
 from tests.content_helpers import copy_sample
 from tests.content_helpers import edit

@@ -3,6 +3,7 @@
 Stages, in order, each a module of its own:
 
 ``parse``     files -> plain frozen data (``data.py``), no database; file and line kept
+            (``reading`` reads each file and its YAML with line numbers)
 ``validate``  plain data -> every :class:`~lms_plugin.content.data.Problem` at once
             (``lint`` for item-writing rules, ``measures`` for the bank measures
             of --strict, ``review`` for the review record)
