@@ -99,7 +99,7 @@ def _publish(course, row, digest, report: PublishReport, max_bytes: int) -> None
     if course.meta is None:
         raise PublishAborted
     changes = CourseChanges(report, course)
-    changes.read_published(_upsert_course(course, row, digest, changes))
+    changes.read_published(_upsert_course(course, digest, changes))
     index.published_types = changes.question_types()
     changes.references(course.references, None, index.references)
     for module in iter_modules(course, max_bytes):
@@ -126,9 +126,7 @@ def _slugs_taken_elsewhere(course: ParsedCourse, row) -> list[Problem]:
     ]
 
 
-def _upsert_course(
-    course: ParsedCourse, row, digest: str, changes: CourseChanges
-) -> Course:
+def _upsert_course(course: ParsedCourse, digest: str, changes: CourseChanges) -> Course:
     meta = course.meta
     changes.images_in(meta.get("summary"))  # its images are stored with the rest
     fields = {
@@ -139,7 +137,4 @@ def _upsert_course(
         "source_hash": digest,
         "published_at": utcnow(),
     }
-    if row is None:
-        return Course.create(slug=course.id, **fields)
-    Course.update(**fields).where(Course.id == row.id).execute()
-    return Course.get_by_id(row.id)
+    return Course.upsert({"slug": course.id}, fields)
