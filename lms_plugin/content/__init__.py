@@ -10,7 +10,8 @@ Stages, in order, each a module of its own:
 ``render``    Markdown -> HTML (callouts, numbered citations), then ``sanitize``
 ``sanitize``  the one HTML allow-list (the only importer of bleach)
 ``publish``   one transaction of bulk upserts by stable id (the only stage that
-            imports models)
+            imports models; ``publish_changes`` finds what changed,
+            ``publish_rows`` reads and writes the published rows)
 
 ``cli`` adds ``lms-plugin content validate|publish|preview|digest``; ``preview``
 writes a static site for clinical reviewers. The format itself is courses/FORMAT.md.
