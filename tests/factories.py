@@ -6,7 +6,7 @@ Override only what a test cares about. Call them inside a database connection
 
 import itertools
 
-from lms_plugin.content.publish import QUIZ_DEFAULTS
+from lms_plugin.content.publish_changes import QUIZ_DEFAULTS
 from lms_plugin.models.content import Course
 from lms_plugin.models.content import Module
 from lms_plugin.models.content import ModuleVersion

@@ -4,7 +4,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from lms_plugin.lti.registration.dynamic import tool_urls
+from lms_plugin.lti.registration.tool_registration import tool_urls
 
 FORWARDED = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "tool.example.edu"}
 

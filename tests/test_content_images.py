@@ -8,9 +8,9 @@ import pytest
 
 from lms_plugin.content import publish as publish_module
 from lms_plugin.content.images import sniff
-from lms_plugin.content.parse import display_path
 from lms_plugin.content.preview import write_preview
 from lms_plugin.content.publish import publish_course
+from lms_plugin.content.reading import display_path
 from lms_plugin.content.validate import validate_path
 from lms_plugin.db import database
 from lms_plugin.models.content import Asset

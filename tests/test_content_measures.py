@@ -7,7 +7,7 @@ import pytest
 
 from lms_plugin.content import measures
 from lms_plugin.content.checker import Checker
-from lms_plugin.content.parse import load_yaml
+from lms_plugin.content.reading import load_yaml
 from lms_plugin.content.validate import validate_path
 from tests.content_helpers import copy_sample
 from tests.content_helpers import edit

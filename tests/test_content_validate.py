@@ -233,7 +233,7 @@ def test_correct_option_always_longest_is_flagged(tmp_path):
 def test_validate_module_works_on_plain_data_without_files():
     from lms_plugin.content.data import Module
     from lms_plugin.content.data import Question
-    from lms_plugin.content.parse import load_yaml
+    from lms_plugin.content.reading import load_yaml
     from lms_plugin.content.validate import validate_module
     from lms_plugin.content.validate_state import CourseIndex
 

@@ -3,13 +3,15 @@
 Stages, in order, each a module of its own:
 
 ``parse``     files -> plain frozen data (``data.py``), no database; file and line kept
+            (``reading`` reads each file and its YAML with line numbers)
 ``validate``  plain data -> every :class:`~lms_plugin.content.data.Problem` at once
             (``lint`` for item-writing rules, ``measures`` for the bank measures
             of --strict, ``review`` for the review record)
 ``render``    Markdown -> HTML (callouts, numbered citations), then ``sanitize``
 ``sanitize``  the one HTML allow-list (the only importer of bleach)
 ``publish``   one transaction of bulk upserts by stable id (the only stage that
-            imports models)
+            imports models; ``publish_changes`` finds what changed,
+            ``publish_rows`` reads and writes the published rows)
 
 ``cli`` adds ``lms-plugin content validate|publish|preview|digest``; ``preview``
 writes a static site for clinical reviewers. The format itself is courses/FORMAT.md.

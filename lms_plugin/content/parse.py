@@ -1,9 +1,13 @@
 """Parse stage: course files into plain data (see ``data.py``); no database.
 
-Reading never raises on bad input: unreadable, oversized, non-UTF-8 or malformed
-files become :class:`Problem` records with file and line, and parsing goes on so the
-author sees every problem at once. Modules are parsed one at a time
-(:func:`iter_modules`) so memory stays flat however large the course is.
+A course folder becomes a :class:`Course` (course.yaml, course-wide references,
+what is in ``assets/``), each module folder a :class:`Module` (module.yaml, its
+Markdown pages with front matter, quiz.yaml, bank.yaml, references.yaml and the
+review record), and a folder's files a digest. Reading never raises on bad input:
+unreadable, oversized, non-UTF-8 or malformed files become :class:`Problem`
+records with file and line (``reading.py`` reads each file and its YAML), and
+parsing goes on so the author sees every problem at once. Modules are parsed one
+at a time (:func:`iter_modules`) so memory stays flat however large the course is.
 """
 
 from __future__ import annotations
@@ -12,8 +16,6 @@ import hashlib
 import re
 from collections.abc import Iterator
 from pathlib import Path
-
-import yaml
 
 from lms_plugin.content.data import AssetFile
 from lms_plugin.content.data import Assets
@@ -28,6 +30,10 @@ from lms_plugin.content.data import Reference
 from lms_plugin.content.images import HEAD_BYTES
 from lms_plugin.content.images import MAX_ASSET_BYTES
 from lms_plugin.content.images import sniff
+from lms_plugin.content.reading import display_path
+from lms_plugin.content.reading import load_yaml
+from lms_plugin.content.reading import load_yaml_file
+from lms_plugin.content.reading import read_text
 
 #: Default per-file size limit (CONTENT_MAX_FILE_BYTES overrides it).
 MAX_FILE_BYTES = 1_000_000
@@ -38,134 +44,6 @@ MODULE_FILES = ("module.yaml", "quiz.yaml", "bank.yaml", "references.yaml", REVI
 
 PAGE_NAME = re.compile(r"^\d{2}-[a-z0-9-]+\.md$")
 FRONT_MATTER_FENCE = re.compile(r"^(---|\.\.\.)[ \t]*$")
-
-_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class _LineLoader(_BaseLoader):
-    """Safe YAML loading that keeps line numbers and reports duplicate keys."""
-
-    def __init__(self, stream):
-        super().__init__(stream)
-        self.duplicates: list[tuple[str, int]] = []
-
-
-def _key_text(key) -> str:
-    # YAML reads `true:` as a boolean key; FORMAT.md means the word.
-    if isinstance(key, bool):
-        return "true" if key else "false"
-    return str(key)
-
-
-def _construct_mapping(loader: _LineLoader, node) -> Node:
-    loader.flatten_mapping(node)
-    mapping = Node(line=node.start_mark.line + 1)
-    for key_node, value_node in node.value:
-        key = _key_text(loader.construct_object(key_node, deep=True))
-        line = key_node.start_mark.line + 1
-        if key in mapping:
-            loader.duplicates.append((key, line))
-        mapping[key] = loader.construct_object(value_node, deep=True)
-        mapping.lines[key] = line
-    return mapping
-
-
-def _construct_sequence(loader: _LineLoader, node) -> NodeList:
-    items = NodeList(line=node.start_mark.line + 1)
-    for child in node.value:
-        items.append(loader.construct_object(child, deep=True))
-        items.lines.append(child.start_mark.line + 1)
-    return items
-
-
-def _construct_timestamp(loader: _LineLoader, node) -> str:
-    # Dates stay the text the author wrote: JSON-safe and hash-stable.
-    return node.value
-
-
-_LineLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
-_LineLoader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
-_LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
-
-
-def display_path(path: Path) -> str:
-    """``path`` relative to the working directory when it lies inside it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
-
-
-def read_text(path: Path, max_bytes: int) -> tuple[str | None, list[Problem]]:
-    """Read a UTF-8 file, or say why it cannot be used."""
-    where = display_path(path)
-    if not path.is_file():
-        return None, [Problem(where, 1, "file is missing")]
-    size = path.stat().st_size
-    if size > max_bytes:
-        return None, [
-            Problem(where, 1, f"file is {size:,} bytes; the limit is {max_bytes:,}")
-        ]
-    raw = path.read_bytes()
-    try:
-        return raw.decode("utf-8"), []
-    except UnicodeDecodeError as error:
-        line = raw.count(b"\n", 0, error.start) + 1
-        message = (
-            f"file is not valid UTF-8 (byte 0x{raw[error.start]:02x}); save it as UTF-8"
-        )
-        return None, [Problem(where, line, message)]
-
-
-def load_yaml(text: str, where: str, first_line: int = 1):
-    """Parse YAML text into Node/NodeList values; return (value, problems)."""
-    loader = _LineLoader(text)
-    try:
-        value = loader.get_single_data()
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = (mark.line if mark else 0) + first_line
-        reason = error.problem or error.context or "invalid YAML"
-        return None, [Problem(where, line, f"YAML syntax error: {reason}")]
-    except yaml.YAMLError as error:
-        return None, [Problem(where, first_line, f"YAML error: {error}")]
-    finally:
-        loader.dispose()
-    problems = [
-        Problem(where, line + first_line - 1, f"key '{key}' appears twice")
-        for key, line in loader.duplicates
-    ]
-    _shift_lines(value, first_line - 1)
-    return value, problems
-
-
-def _shift_lines(value, offset: int) -> None:
-    if not offset or not isinstance(value, Node | NodeList):
-        return
-    value.line += offset
-    if isinstance(value, Node):
-        value.lines = {k: v + offset for k, v in value.lines.items()}
-        children = value.values()
-    else:
-        value.lines = [v + offset for v in value.lines]
-        children = value
-    for child in children:
-        _shift_lines(child, offset)
-
-
-def load_yaml_file(path: Path, max_bytes: int, kind=Node):
-    """Read and parse a YAML file that must hold a ``kind`` (mapping or list)."""
-    text, problems = read_text(path, max_bytes)
-    if text is None:
-        return None, problems
-    where = display_path(path)
-    value, more = load_yaml(text, where)
-    problems += more
-    if value is not None and not isinstance(value, kind):
-        wanted = "a mapping of fields" if kind is Node else "a list"
-        problems.append(Problem(where, 1, f"file must hold {wanted}"))
-        value = None
-    return value, problems
 
 
 def split_front_matter(text: str) -> tuple[str, str, int] | None:

@@ -26,10 +26,10 @@ from lms_plugin.content.data import Problem
 from lms_plugin.content.images import MAX_ASSET_BYTES
 from lms_plugin.content.parse import MAX_FILE_BYTES
 from lms_plugin.content.parse import PAGE_NAME
-from lms_plugin.content.parse import display_path
 from lms_plugin.content.parse import find_courses
 from lms_plugin.content.parse import iter_modules
 from lms_plugin.content.parse import parse_course
+from lms_plugin.content.reading import display_path
 from lms_plugin.content.validate_quiz import check_bank
 from lms_plugin.content.validate_quiz import check_quiz
 from lms_plugin.content.validate_state import CourseIndex

@@ -17,8 +17,8 @@ from lms_plugin.demo.dynamic_registration import registration_token
 from lms_plugin.demo.models import Registration
 from lms_plugin.demo.models import demo_database
 from lms_plugin.lti.registration.consent import create_invite
-from lms_plugin.lti.registration.dynamic import Policy
 from lms_plugin.lti.registration.dynamic import register_with_platform
+from lms_plugin.lti.registration.platform_configuration import Policy
 from lms_plugin.models.lti import LtiDeployment
 from lms_plugin.models.lti import LtiRegistration
 

@@ -7,15 +7,15 @@ redirect URI; Canvas reads everything else from this document.
 
 from urllib.parse import urlsplit
 
-from lms_plugin.lti.registration.dynamic import CUSTOM_PARAMETERS
-from lms_plugin.lti.registration.dynamic import DEEP_LINKING
-from lms_plugin.lti.registration.dynamic import PLACEMENTS
-from lms_plugin.lti.registration.dynamic import RESOURCE_LINK
-from lms_plugin.lti.registration.dynamic import SCOPES
-from lms_plugin.lti.registration.dynamic import TOOL_DESCRIPTION
-from lms_plugin.lti.registration.dynamic import TOOL_ID
-from lms_plugin.lti.registration.dynamic import TOOL_NAME
-from lms_plugin.lti.registration.dynamic import tool_urls
+from lms_plugin.lti.registration.tool_registration import CUSTOM_PARAMETERS
+from lms_plugin.lti.registration.tool_registration import DEEP_LINKING
+from lms_plugin.lti.registration.tool_registration import PLACEMENTS
+from lms_plugin.lti.registration.tool_registration import RESOURCE_LINK
+from lms_plugin.lti.registration.tool_registration import SCOPES
+from lms_plugin.lti.registration.tool_registration import TOOL_DESCRIPTION
+from lms_plugin.lti.registration.tool_registration import TOOL_ID
+from lms_plugin.lti.registration.tool_registration import TOOL_NAME
+from lms_plugin.lti.registration.tool_registration import tool_urls
 
 #: Size of the Deep Linking picker Canvas opens for link/assignment selection.
 SELECTION_SIZE = {"selection_width": 1000, "selection_height": 720}

@@ -21,8 +21,7 @@ from lms_plugin.db import database
 from lms_plugin.errors import LmsError
 from lms_plugin.lti.registration import consent
 from lms_plugin.lti.registration import keys
-from lms_plugin.lti.registration.dynamic import policy_for
-from lms_plugin.lti.registration.dynamic import tool_urls
+from lms_plugin.lti.registration.platform_configuration import policy_for
 from lms_plugin.lti.registration.platforms import FAMILIES
 from lms_plugin.lti.registration.platforms import PlatformError
 from lms_plugin.lti.registration.platforms import PlatformSettings
@@ -36,6 +35,7 @@ from lms_plugin.lti.registration.platforms import reject_change
 from lms_plugin.lti.registration.platforms import save_platform
 from lms_plugin.lti.registration.platforms import set_deployment_active
 from lms_plugin.lti.registration.platforms import validate_settings
+from lms_plugin.lti.registration.tool_registration import tool_urls
 
 platform_cli = AppGroup("platform", help="Register LMS platforms with the tool.")
 

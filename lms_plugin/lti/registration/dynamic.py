@@ -1,4 +1,4 @@
-"""LTI Dynamic Registration, the tool side, and the URLs an admin pastes into an LMS.
+"""LTI Dynamic Registration, the tool side: the steps, over the network, and storage.
 
 Spec: 1EdTech LTI Dynamic Registration 1.0, https://www.imsglobal.org/spec/lti-dr/v1p0
 (as Moodle 3.10+ and Canvas implement it; Canvas: ``doc/api/registration.md``).
@@ -9,17 +9,17 @@ Spec: 1EdTech LTI Dynamic Registration 1.0, https://www.imsglobal.org/spec/lti-d
    the tool fetches anything.
 1. The platform opens the invite's URL with ``?openid_configuration=…`` and
    ``&registration_token=…`` appended.
-2. :func:`fetch_platform_configuration` GETs and checks the platform's OpenID
-   configuration (§3.4, §3.5.1: the issuer shares the configuration URL's origin).
-3. :func:`build_tool_registration` describes this tool (§3.5.2), and
+2. :func:`fetch_platform_configuration` GETs the platform's OpenID configuration
+   and ``platform_configuration.py`` checks it (§3.4, §3.5.1: the issuer shares
+   the configuration URL's origin).
+3. ``tool_registration.py`` describes this tool (§3.5.2), and
    :func:`register_with_platform` POSTs it with the registration token as Bearer
    (§3.5.3), then, in one transaction, spends one use of the invite and stores
    the returned client_id and deployment, or holds a change to a registration
    the tool already trusts for an administrator to accept
    (``platforms.propose_platform``).
 
-Network code and storage live here; the Flask views are in
-``views.py``.
+Network code and storage live here; the Flask views are in ``views.py``.
 """
 
 import json
@@ -29,138 +29,29 @@ from urllib.parse import urlsplit
 
 from lms_plugin import outbound
 from lms_plugin.db import database
-from lms_plugin.errors import LmsError
 from lms_plugin.lti.registration import consent
+from lms_plugin.lti.registration.platform_configuration import PlatformConfiguration
+from lms_plugin.lti.registration.platform_configuration import Policy
+from lms_plugin.lti.registration.platform_configuration import RegistrationError
+from lms_plugin.lti.registration.platform_configuration import (
+    parse_platform_configuration,
+)
+from lms_plugin.lti.registration.platform_configuration import text_of
 from lms_plugin.lti.registration.platforms import PlatformError
 from lms_plugin.lti.registration.platforms import PlatformSettings
 from lms_plugin.lti.registration.platforms import check_identifier
-from lms_plugin.lti.registration.platforms import check_url
-from lms_plugin.lti.registration.platforms import origin_of
 from lms_plugin.lti.registration.platforms import propose_platform
 from lms_plugin.lti.registration.platforms import validate_settings
+from lms_plugin.lti.registration.tool_registration import TOOL_CONFIGURATION
+from lms_plugin.lti.registration.tool_registration import build_tool_registration
 from lms_plugin.models.lti import LtiRegistration
 from lms_plugin.models.lti import RegistrationInvite
 
 log = logging.getLogger(__name__)
 
-TOOL_NAME = "Mentorship modules"
-TOOL_DESCRIPTION = (
-    "Professional-development modules for healthcare trainees: mentorship, "
-    "feedback and clinical teaching, with completion and grades sent to the LMS."
-)
-#: Canvas correlates one tool across developer keys and accounts by this id.
-TOOL_ID = "lms_plugin"
-
-PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configuration"
-TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
-CANVAS_PRIVACY_LEVEL = "https://canvas.instructure.com/lti/privacy_level"
-CANVAS_TOOL_ID = "https://canvas.instructure.com/lti/tool_id"
-CANVAS_COURSE_NAV_DEFAULT = (
-    "https://canvas.instructure.com/lti/course_navigation/default_enabled"
-)
-
-#: AGS (grades, line items) and NRPS (course roster), in the spec's scope URIs.
-SCOPES = (
-    "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
-    "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly",
-    "https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly",
-    "https://purl.imsglobal.org/spec/lti-ags/scope/score",
-    "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly",
-)
-#: What each scope lets the tool do, for the confirmation page.
-SCOPE_LABELS = {
-    SCOPES[0]: "Create and update grade columns",
-    SCOPES[1]: "Read grade columns",
-    SCOPES[2]: "Read results",
-    SCOPES[3]: "Send scores",
-    SCOPES[4]: "Read the course roster",
-}
-
-#: Identity claims the tool asks for: names for instructors' progress pages,
-#: email so a trainee can be told apart from a namesake.
-CLAIMS = ("iss", "sub", "name", "given_name", "family_name", "email")
-
-#: Custom parameters sent on every launch: the course's copy history lets the
-#: tool recognise a copied course's links (LTI 1.3 core, Appendix E).
-CUSTOM_PARAMETERS = {"context_id_history": "$Context.id.history"}
-
-RESOURCE_LINK = "LtiResourceLinkRequest"
-DEEP_LINKING = "LtiDeepLinkingRequest"
-
-#: Placements per platform family and message type. Canvas: course navigation
-#: opens the course's modules; Modules ("link_selection") and Assignments
-#: ("assignment_selection", graded) pick one by Deep Linking. Moodle offers its
-#: activity chooser as "AddContentMenu" and turns our deep-linking message into
-#: its "ContentItemSelectionRequest" tool URL.
-PLACEMENTS = {
-    "canvas": {
-        RESOURCE_LINK: ["course_navigation"],
-        DEEP_LINKING: ["link_selection", "assignment_selection"],
-    },
-    "moodle": {DEEP_LINKING: ["AddContentMenu"]},
-}
-
-PLACEMENT_LABELS = {
-    "course_navigation": "Course navigation",
-    "link_selection": "Modules > Add > External Tool",
-    "assignment_selection": "Assignments > External Tool submission",
-    "AddContentMenu": "Activity chooser (Deep Linking)",
-}
-
-REQUIRED_CONFIGURATION = (
-    "issuer",
-    "authorization_endpoint",
-    "token_endpoint",
-    "jwks_uri",
-    "registration_endpoint",
-)
-
 #: A platform answer bigger than this is not an OpenID configuration.
 MAX_RESPONSE_BYTES = 1_000_000
 USER_AGENT = "lms_plugin (LTI 1.3 tool; Dynamic Registration)"
-
-
-class RegistrationError(LmsError):
-    """Dynamic Registration could not finish; nothing was stored."""
-
-    status_code = 502
-    title = "Registration failed"
-
-
-def tool_urls(base: str) -> dict[str, str]:
-    """The tool's URLs an LMS administrator pastes in, under ``base``."""
-    base = base.rstrip("/")
-    return {
-        "OIDC login initiation URL": f"{base}/lti/login",
-        "Redirect (launch) URL": f"{base}/lti/launch",
-        "Target link URI": f"{base}/lti/launch",
-        "Deep linking URL": f"{base}/lti/launch",
-        "Public JWKS URL": f"{base}/lti/jwks",
-        "Dynamic Registration URL": f"{base}/lti/register",
-        "Canvas developer key JSON URL": f"{base}/lti/config/canvas.json",
-    }
-
-
-@dataclass(frozen=True)
-class Policy:
-    """What the tool accepts from a platform during registration (from config)."""
-
-    allow_http_localhost: bool = False
-    #: Origins that may register without an invite; empty: an invite is needed.
-    allowed_issuers: tuple[str, ...] = ()
-
-    def check_url(self, url: str, what: str) -> str:
-        """Check one platform URL under this policy (400 on failure)."""
-        return check_url(url, what, allow_http_localhost=self.allow_http_localhost)
-
-
-def policy_for(app) -> Policy:
-    """The registration policy from ``app``'s configuration."""
-    allow_http = app.config["LTI_ALLOW_HTTP_LOCALHOST"] or app.debug or app.testing
-    return Policy(
-        allow_http_localhost=bool(allow_http),
-        allowed_issuers=tuple(app.config["LTI_REGISTRATION_ALLOWED_ISSUERS"] or ()),
-    )
 
 
 def consent_for(
@@ -182,27 +73,12 @@ def consent_for(
     )
 
 
-@dataclass(frozen=True)
-class PlatformConfiguration:
-    """The parts of a platform's OpenID configuration the tool uses."""
-
-    issuer: str
-    authorization_endpoint: str
-    token_endpoint: str
-    jwks_uri: str
-    registration_endpoint: str
-    product_family_code: str
-    version: str
-    name: str
-    scopes_supported: tuple[str, ...] | None
-
-
 def consented_configuration(
     openid_configuration: str,
     registration_token: str | None,
     invite_secret: str | None,
     policy: Policy,
-) -> tuple[RegistrationInvite | None, "PlatformConfiguration"]:
+) -> tuple[RegistrationInvite | None, PlatformConfiguration]:
     """Consent first, then the platform's configuration, then its issuer checked."""
     invite = consent_for(openid_configuration, invite_secret, policy)
     platform = fetch_platform_configuration(
@@ -229,109 +105,6 @@ def fetch_platform_configuration(
             f"GET {url}: HTTP {response.status_code} {_platform_error(response)}"
         )
     return parse_platform_configuration(_json(response, url), url, policy)
-
-
-def parse_platform_configuration(
-    data: object, url: str, policy: Policy
-) -> PlatformConfiguration:
-    """Check the configuration document's fields and origins; 4xx/502 on problems."""
-    if not isinstance(data, dict):
-        raise RegistrationError(f"The OpenID configuration at {url} is not an object.")
-    # Moodle 3.10.0 sent this key with a trailing space; 3.10.1 fixed it.
-    data = {str(key).strip(): value for key, value in data.items()}
-    missing = [k for k in REQUIRED_CONFIGURATION if not _text(data.get(k))]
-    lti = data.get(PLATFORM_CONFIGURATION)
-    if not isinstance(lti, dict) or not _text(lti.get("product_family_code")):
-        missing.append(f"{PLATFORM_CONFIGURATION} product_family_code")
-    if missing:
-        raise RegistrationError(
-            "The LMS's OpenID configuration lacks required fields: "
-            + ", ".join(missing)
-            + ". Dynamic Registration needs Moodle 3.10.1 or later, or Canvas."
-        )
-    issuer = policy.check_url(data["issuer"], "The platform issuer")
-    _check_same_origin(issuer, url, "issuer")
-    endpoints = {
-        k: policy.check_url(data[k], f"The platform's {k}")
-        for k in REQUIRED_CONFIGURATION[1:]
-    }
-    # The registration token goes to this endpoint: keep it on the issuer's site.
-    _check_same_origin(endpoints["registration_endpoint"], url, "registration_endpoint")
-    scopes = data.get("scopes_supported")
-    return PlatformConfiguration(
-        issuer=issuer,
-        **endpoints,
-        product_family_code=_text(lti["product_family_code"]).lower()[:64],
-        version=_text(lti.get("version")),
-        name=_platform_name(lti, issuer),
-        scopes_supported=tuple(scopes) if isinstance(scopes, list) else None,
-    )
-
-
-def _check_same_origin(value: str, url: str, what: str) -> None:
-    if origin_of(value) != origin_of(url):
-        raise PlatformError(
-            f"The platform's {what} ({value}) is not on the same site as its "
-            f"OpenID configuration URL ({url}); refusing to register (DR §3.5.1)."
-        )
-
-
-def _platform_name(lti: dict, issuer: str) -> str:
-    account = _text(lti.get("https://canvas.instructure.com/lti/account_name"))
-    host = urlsplit(issuer).hostname or issuer
-    family = _text(lti.get("product_family_code")).capitalize()
-    return account or f"{family} at {host}"
-
-
-def requested_scopes(platform: PlatformConfiguration) -> list[str]:
-    """Our scopes, narrowed to those the platform says it supports (if it says)."""
-    if platform.scopes_supported is None:
-        return list(SCOPES)
-    return [scope for scope in SCOPES if scope in platform.scopes_supported]
-
-
-def build_tool_registration(base: str, platform: PlatformConfiguration) -> dict:
-    """The tool's client registration request body (DR §3.5.2) for ``platform``."""
-    urls = tool_urls(base)
-    launch = urls["Redirect (launch) URL"]
-    tool_configuration = {
-        "domain": urlsplit(base).netloc,
-        "target_link_uri": launch,
-        "description": TOOL_DESCRIPTION,
-        "claims": list(CLAIMS),
-        "custom_parameters": dict(CUSTOM_PARAMETERS),
-        "messages": _messages(platform.product_family_code, launch),
-    }
-    if platform.product_family_code == "canvas":
-        tool_configuration[CANVAS_PRIVACY_LEVEL] = "public"
-        tool_configuration[CANVAS_TOOL_ID] = TOOL_ID
-    return {
-        "application_type": "web",
-        "response_types": ["id_token"],
-        "grant_types": ["implicit", "client_credentials"],
-        "initiate_login_uri": urls["OIDC login initiation URL"],
-        "redirect_uris": [launch],
-        "client_name": TOOL_NAME,
-        "jwks_uri": urls["Public JWKS URL"],
-        "logo_uri": f"{base.rstrip('/')}/static/icon.svg",
-        "token_endpoint_auth_method": "private_key_jwt",
-        "scope": " ".join(requested_scopes(platform)),
-        TOOL_CONFIGURATION: tool_configuration,
-    }
-
-
-def _messages(family: str, launch: str) -> list[dict]:
-    placements = PLACEMENTS.get(family, {})
-    messages = []
-    for message_type in (RESOURCE_LINK, DEEP_LINKING):
-        message = {"type": message_type, "target_link_uri": launch, "label": TOOL_NAME}
-        if placements.get(message_type):
-            message["placements"] = list(placements[message_type])
-        messages.append(message)
-    if family == "canvas":
-        # Teachers switch course navigation on per course (Settings > Navigation).
-        messages[0][CANVAS_COURSE_NAV_DEFAULT] = False
-    return messages
 
 
 @dataclass(frozen=True)
@@ -489,12 +262,8 @@ def _platform_error(response: outbound.Response) -> str:
         return f"HTTP {response.status_code}, body is not JSON"
     if isinstance(data, dict):
         # Spec form (RFC 7591 §3.2.2), then Canvas's {"errors": [...]}.
-        parts = [_text(data.get("error")), _text(data.get("error_description"))]
+        parts = [text_of(data.get("error")), text_of(data.get("error_description"))]
         if not any(parts) and data.get("errors"):
             parts = [json.dumps(data["errors"])]
         return ": ".join(p for p in parts if p)[:500]
     return ""
-
-
-def _text(value: object) -> str:
-    return value.strip() if isinstance(value, str) else ""

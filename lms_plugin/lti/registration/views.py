@@ -3,7 +3,7 @@
 ``/lti/register/<secret>`` is the URL an administrator got from ``lms-plugin
 platform invite``; plain ``/lti/register`` serves only platforms on the allow
 list, and answers everyone else a 403 that says how to get an invite. Consent is
-checked before the tool fetches anything (``registration.consent_for``).
+checked before the tool fetches anything (``dynamic.consent_for``).
 
 Also wires the ``platform`` CLI group. The pages run inside the LMS's iframe,
 where third-party cookies are unreliable, so the confirmation form is protected
@@ -28,17 +28,17 @@ from lms_plugin import security
 from lms_plugin.errors import LmsError
 from lms_plugin.lti.registration import consent
 from lms_plugin.lti.registration.canvas import canvas_developer_key
-from lms_plugin.lti.registration.dynamic import PLACEMENT_LABELS
-from lms_plugin.lti.registration.dynamic import PLACEMENTS
-from lms_plugin.lti.registration.dynamic import SCOPE_LABELS
-from lms_plugin.lti.registration.dynamic import Policy
-from lms_plugin.lti.registration.dynamic import build_tool_registration
 from lms_plugin.lti.registration.dynamic import consented_configuration
-from lms_plugin.lti.registration.dynamic import policy_for
 from lms_plugin.lti.registration.dynamic import register_with_platform
-from lms_plugin.lti.registration.dynamic import requested_scopes
+from lms_plugin.lti.registration.platform_configuration import Policy
+from lms_plugin.lti.registration.platform_configuration import policy_for
 from lms_plugin.lti.registration.platforms import PlatformError
 from lms_plugin.lti.registration.platforms import origin_of
+from lms_plugin.lti.registration.tool_registration import PLACEMENT_LABELS
+from lms_plugin.lti.registration.tool_registration import PLACEMENTS
+from lms_plugin.lti.registration.tool_registration import SCOPE_LABELS
+from lms_plugin.lti.registration.tool_registration import build_tool_registration
+from lms_plugin.lti.registration.tool_registration import requested_scopes
 from lms_plugin.models.lti import is_canvas_cloud
 
 bp = Blueprint("lti_registration", __name__)
