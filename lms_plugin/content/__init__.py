@@ -5,8 +5,11 @@ Stages, in order, each a module of its own:
 ``parse``     files -> plain frozen data (``data.py``), no database; file and line kept
             (``reading`` reads each file and its YAML with line numbers)
 ``validate``  plain data -> every :class:`~lms_plugin.content.data.Problem` at once
-            (``lint`` for item-writing rules, ``measures`` for the bank measures
-            of --strict, ``review`` for the review record)
+            (``validate_quiz`` for the bank and quiz, ``validate_state`` for
+            what both halves share, ``checker`` for the problem collector;
+            ``lint`` for item-writing rules, ``measures`` for the bank measures
+            of --strict, ``review`` for the review record; each question
+            type's own rules live with the type, :mod:`lms_plugin.questions`)
 ``render``    Markdown -> HTML (callouts, numbered citations), then ``sanitize``
 ``sanitize``  the one HTML allow-list (the only importer of bleach)
 ``publish``   one transaction of bulk upserts by stable id (the only stage that

@@ -2,7 +2,10 @@
 
 ``MODELS`` is what ``create_tables`` and the migrations test use; each submodule
 holds one area (``lti``, ``content``, ``progress``, ``passback``) with its hot
-queries; ``sections`` reads a module's pages with a learner's state in each.
+queries as model methods; ``sections`` reads a module's pages with a learner's
+state in each, and ``learning`` what the learner's pages read (a module with its
+current version and the learner's standing). Queries are prepared once
+(:class:`lms_plugin.db.Prepared`) and return whole rows or named tuples.
 """
 
 from lms_plugin.models.content import CONTENT_MODELS

@@ -48,15 +48,22 @@ def _fail(error: LmsError):
     raise click.ClickException(error.message)
 
 
+def _or_fail(call, *args, **kwargs):
+    """``call(*args, **kwargs)``; a refusal (a platform or consent error) exits 1."""
+    try:
+        return call(*args, **kwargs)
+    except (PlatformError, consent.ConsentError) as error:
+        _fail(error)
+
+
 def _base_url(base_url: str | None) -> str | None:
     """The tool's public URL from --base-url or BASE_URL, checked; None if unset."""
     base = base_url or current_app.config["BASE_URL"]
     if not base:
         return None
-    try:
-        return check_url(base, "--base-url", allow_http_localhost=True).rstrip("/")
-    except PlatformError as error:
-        _fail(error)
+    return _or_fail(check_url, base, "--base-url", allow_http_localhost=True).rstrip(
+        "/"
+    )
 
 
 @platform_cli.command("add")
@@ -94,12 +101,9 @@ def add_command(issuer, client_id, deployment_ids, name, family, **urls) -> None
         platform_family=family or "",
         **urls,
     )
-    try:
-        settings = validate_settings(
-            settings, allow_http_localhost=_allow_http_localhost()
-        )
-    except PlatformError as error:
-        _fail(error)
+    settings = _or_fail(
+        validate_settings, settings, allow_http_localhost=_allow_http_localhost()
+    )
     registration, created = save_platform(settings)
     verb = "added" if created else "updated"
     click.echo(
@@ -226,12 +230,9 @@ def deactivate_command(deployment_id, issuer, client_id) -> None:
 
 
 def _set_active(deployment_id, active, issuer, client_id) -> None:
-    try:
-        deployment = set_deployment_active(
-            deployment_id, active, issuer=issuer, client_id=client_id
-        )
-    except PlatformError as error:
-        _fail(error)
+    deployment = _or_fail(
+        set_deployment_active, deployment_id, active, issuer=issuer, client_id=client_id
+    )
     registration = deployment.registration
     state = "active" if active else "held"
     click.echo(
@@ -244,10 +245,7 @@ def _set_active(deployment_id, active, issuer, client_id) -> None:
 @click.argument("change_id", type=int)
 def accept_command(change_id) -> None:
     """Apply a pending registration change (see `platform list`)."""
-    try:
-        registration = accept_change(change_id)
-    except PlatformError as error:
-        _fail(error)
+    registration = _or_fail(accept_change, change_id)
     click.echo(
         f"accepted change #{change_id}: registration #{registration.id} "
         f"({registration.issuer}, client_id {registration.client_id}) now uses "
@@ -259,10 +257,7 @@ def accept_command(change_id) -> None:
 @click.argument("change_id", type=int)
 def reject_command(change_id) -> None:
     """Drop a pending registration change; the registration stays as it was."""
-    try:
-        reject_change(change_id)
-    except PlatformError as error:
-        _fail(error)
+    _or_fail(reject_change, change_id)
     click.echo(f"rejected change #{change_id}; nothing changed")
 
 
@@ -304,16 +299,14 @@ def invite_command(issuer, expires, uses, note, base_url) -> None:
         raise click.ClickException(
             "Set BASE_URL or pass --base-url: the invite is a URL of the tool."
         )
-    try:
-        invite, secret = consent.create_invite(
-            expires_in=expires,
-            uses=uses,
-            issuer=issuer,
-            note=note,
-            allow_http_localhost=_allow_http_localhost(),
-        )
-    except (consent.ConsentError, PlatformError) as error:
-        _fail(error)
+    invite, secret = _or_fail(
+        consent.create_invite,
+        expires_in=expires,
+        uses=uses,
+        issuer=issuer,
+        note=note,
+        allow_http_localhost=_allow_http_localhost(),
+    )
     click.echo(consent.invite_url(base, secret))
     scope = f"for {invite.issuer}" if invite.issuer else "for any LMS"
     click.echo(
@@ -344,10 +337,7 @@ def invites_command() -> None:
 @click.argument("invite_id", type=int)
 def revoke_invite_command(invite_id) -> None:
     """Revoke an invite so its URL registers nothing more."""
-    try:
-        consent.revoke(invite_id)
-    except consent.ConsentError as error:
-        _fail(error)
+    _or_fail(consent.revoke, invite_id)
     click.echo(f"invite #{invite_id}: revoked")
 
 
