@@ -27,6 +27,7 @@ from lms_plugin.db.engines import DatabaseUrlError
 from lms_plugin.db.engines import database
 from lms_plugin.db.engines import is_postgres
 from lms_plugin.db.engines import make_database
+from lms_plugin.db.engines import ping
 from lms_plugin.db.engines import private_sqlite_file
 from lms_plugin.db.migrations import migrate
 from lms_plugin.db.prepared import Param
@@ -46,6 +47,7 @@ __all__ = [
     "is_postgres",
     "make_database",
     "migrate",
+    "ping",
     "private_sqlite_file",
 ]
 

@@ -63,6 +63,11 @@ def is_postgres() -> bool:
     return isinstance(database.obj, peewee.PostgresqlDatabase)
 
 
+def ping() -> None:
+    """Run the cheapest statement there is; raises whatever the driver raises."""
+    database.execute_sql("SELECT 1").fetchone()
+
+
 def make_database(url: str, pool_timeout: float = 10) -> Database:
     """Build a peewee database from a ``sqlite:///`` or ``postgresql://`` URL.
 
