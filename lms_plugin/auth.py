@@ -65,6 +65,7 @@ class CurrentLaunch:
     context: LtiContext | None
     membership: LtiMembership | None
     link_id: int | None
+    context_id: int | None = None  # as the session names it, even if since deleted
     claims: dict = field(default_factory=dict)
     read_link: LtiResourceLink | None = field(default=None, repr=False)
 
@@ -148,6 +149,7 @@ def _remember(user, context, membership, link=None) -> None:
         context=context,
         membership=membership,
         link_id=session.get(_RESOURCE_LINK_ID),
+        context_id=session.get(_CONTEXT_ID),
         claims=session.get(_CLAIMS) or {},
         read_link=link,
     )

@@ -163,3 +163,17 @@ def test_deactivating_the_registration_signs_its_learners_out(client, platform):
     with database.connection_context():
         LtiRegistration.update(is_active=False).execute()
     assert client.get(f"/learn/modules/{SLUG}").status_code == 401
+
+
+def test_a_session_whose_course_was_removed_is_refused(client, platform, module):
+    from lms_plugin.models.lti import LtiContext
+    from lms_plugin.models.lti import LtiMembership
+
+    launch_into(client, platform)
+    assert client.get("/learn/").status_code == 200
+    with database.connection_context():
+        LtiMembership.delete().execute()
+        LtiContext.delete().execute()
+    response = client.get("/learn/")
+    assert response.status_code == 403
+    assert "not a member of this course" in response.get_data(as_text=True)

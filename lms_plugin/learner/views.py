@@ -39,7 +39,7 @@ def _require_launch():
     launch = current_launch()
     if launch is None:
         return login_manager.unauthorized()
-    if launch.context is not None and launch.membership is None:
+    if launch.context_id is not None and launch.membership is None:
         raise Forbidden("You are not a member of this course. Open it from the LMS.")
     return None
 
