@@ -27,6 +27,7 @@ from lms_plugin.errors import LmsError
 from lms_plugin.errors import render_error
 from lms_plugin.errors import wants_json
 from lms_plugin.lti import roles
+from lms_plugin.lti.claims import CLAIM_CANVAS_PLACEMENT
 from lms_plugin.models.lti import LtiContext
 from lms_plugin.models.lti import LtiMembership
 from lms_plugin.models.lti import LtiResourceLink
@@ -101,7 +102,6 @@ class CurrentLaunch:
 _CURRENT = "lms_plugin_launch"
 
 #: Claims of the id_token, saved at launch, that decide where a launch lands.
-CLAIM_CANVAS_PLACEMENT = "https://www.instructure.com/placement"
 ROUTING_CLAIMS = (CLAIM_CANVAS_PLACEMENT,)
 
 

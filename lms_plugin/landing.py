@@ -11,8 +11,8 @@ import json
 
 from flask import url_for
 
-from lms_plugin.auth import CLAIM_CANVAS_PLACEMENT
 from lms_plugin.auth import current_launch
+from lms_plugin.lti.claims import CLAIM_CANVAS_PLACEMENT
 from lms_plugin.models.lti import LtiResourceLink
 
 #: Custom ``view`` values that open the whole course rather than one module.

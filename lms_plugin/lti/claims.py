@@ -24,6 +24,8 @@ CLAIM_DEEP_LINKING_SETTINGS = (
 )
 CLAIM_AGS_ENDPOINT = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 CLAIM_NRPS = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
+#: Canvas's placement of a launch ("course_navigation", "link_selection", ...).
+CLAIM_CANVAS_PLACEMENT = "https://www.instructure.com/placement"
 
 MESSAGE_RESOURCE_LINK = "LtiResourceLinkRequest"
 MESSAGE_DEEP_LINKING = "LtiDeepLinkingRequest"

@@ -96,13 +96,16 @@ def module_for_learner(
     )
 
 
-@Prepared
-def _current():
-    return (
-        Module.select(Module, ModuleVersion)
-        .join(ModuleVersion, on=CURRENT_VERSION)
-        .where((Module.slug == Param("slug")) & Module.retired_at.is_null())
+def _with_version():
+    """Modules joined with their current version."""
+    return Module.select(Module, ModuleVersion).join(ModuleVersion, on=CURRENT_VERSION)
+
+
+_current = Prepared(
+    lambda: _with_version().where(
+        (Module.slug == Param("slug")) & Module.retired_at.is_null()
     )
+)
 
 
 def current_module(slug: str) -> tuple[Module, ModuleVersion] | None:
@@ -113,12 +116,7 @@ def current_module(slug: str) -> tuple[Module, ModuleVersion] | None:
 
 def any_module(slug: str) -> Module | None:
     """The module ``slug``, retired or not, its current version attached."""
-    return (
-        Module.select(Module, ModuleVersion)
-        .join(ModuleVersion, on=CURRENT_VERSION)
-        .where(Module.slug == slug)
-        .first()
-    )
+    return _with_version().where(Module.slug == slug).first()
 
 
 def catalog():
